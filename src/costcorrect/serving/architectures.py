@@ -34,7 +34,7 @@ from costcorrect.serving.kv import (
     kv_transfer_tax_usd_per_mtok,
     kv_transfer_time_s,
 )
-from costcorrect.serving.queueing import bisect_max, wait_quantile_s
+from costcorrect.serving.queueing import bisect_max, max_utilization_for_wait, wait_quantile_s
 from costcorrect.serving.roofline import ServingSetup, forward_time_s
 
 ARCHITECTURES = ("colocated", "chunked", "disaggregated")
@@ -203,36 +203,35 @@ def disaggregated_operating_point(
     tax ``(1-η) τ_KV`` (§4.3) charges the decode slot held while the KV arrives.
     ``bandwidth_gb_s=inf`` gives the transfer-free reference phases of §4.5.
     """
-    P, D, ttft, tpot, bw, eta = np.broadcast_arrays(
-        _as(prompt_tokens),
-        _as(output_tokens),
-        _as(ttft_p99_s),
-        _as(tpot_p99_s),
-        _as(bandwidth_gb_s),
+    P, D, ttft, bw, eta = np.broadcast_arrays(
+        _as(prompt_tokens), _as(output_tokens), _as(ttft_p99_s), _as(bandwidth_gb_s),
         _as(overlap_eta),
     )
-    ctx = _mean_context(P, D)
     t_p = forward_time_s(setup, P, 0.0, 0.0)
     t_kv = kv_transfer_time_s(kv_cache_bytes(setup.kv_bytes_per_token, P), bw)
     exposed = (1.0 - eta) * t_kv
     budget = ttft - exposed - t_p
-
-    def prefill_ok(rho):
-        return wait_quantile_s(rho, t_p, servers, quantile) <= budget
-
-    rho = bisect_max(prefill_ok, np.zeros_like(P), np.ones_like(P))
+    rho = max_utilization_for_wait(budget, t_p, servers, quantile)
     prefill_feasible = (budget >= 0.0) & (rho > 0.0)
     prefill_tok_s = rho * P / t_p
 
-    b_mem = kv_batch_limit(setup, P, D)
+    # The decode pool never sees the link: size it on (P, D, TPOT) alone, then broadcast.
+    Pd, Dd, tpot = np.broadcast_arrays(_as(prompt_tokens), _as(output_tokens), _as(tpot_p99_s))
+    ctx = _mean_context(Pd, Dd)
+    b_mem = kv_batch_limit(setup, Pd, Dd)
 
     def decode_ok(b):
         return (forward_time_s(setup, 0.0, b, ctx) <= tpot) & (b <= b_mem)
 
-    b = bisect_max(decode_ok, np.ones_like(P), np.maximum(b_mem, 1.0))
-    decode_feasible = decode_ok(np.ones_like(P)) & (b_mem >= 1.0)
+    b = bisect_max(decode_ok, np.ones_like(Pd), np.maximum(b_mem, 1.0))
+    decode_feasible = decode_ok(np.ones_like(Pd)) & (b_mem >= 1.0)
     t_d = forward_time_s(setup, 0.0, b, ctx)
     decode_tok_s = b / t_d
+    P, D, ttft, bw, eta, t_p, t_kv, exposed, rho, prefill_feasible, prefill_tok_s, b, t_d, \
+        decode_tok_s, decode_feasible = np.broadcast_arrays(
+            P, D, ttft, bw, eta, t_p, t_kv, exposed, rho, prefill_feasible, prefill_tok_s, b, t_d,
+            decode_tok_s, decode_feasible,
+        )
 
     ok = prefill_feasible & decode_feasible
     price = setup.price_usd_per_hour

@@ -13,6 +13,8 @@ simulator replaces the approximation with the real queue.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -76,3 +78,26 @@ def bisect_max(feasible, lo, hi, iterations=48):
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
     return lo
+
+
+@lru_cache(maxsize=64)
+def _wait_curve(servers: int, quantile: float):
+    """(ρ, W99/s) on a grid dense near ρ = 1, from the last ρ with zero wait upward."""
+    rho = np.unique(np.concatenate([np.linspace(0.0, 0.99, 4000), 1.0 - np.logspace(-2, -7, 600)]))
+    g = wait_quantile_s(rho, 1.0, servers, quantile)
+    start = int(np.searchsorted(g, 0.0, side="right")) - 1
+    return rho[start:], g[start:]
+
+
+def max_utilization_for_wait(wait_budget_s, service_s, servers=1, quantile=0.99):
+    """Largest per-server utilization whose p-quantile wait fits in ``wait_budget_s``. [-]
+
+    The quantile wait scales with the service time, ``W_q = s g(ρ)``, so the answer is
+    ``g^{-1}(budget / s)``, read off a tabulated monotone curve (vectorised, no loop per
+    element). A negative budget gives 0 (infeasible).
+    """
+    rho_grid, g_grid = _wait_curve(int(servers), float(quantile))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(wait_budget_s, dtype=float) / np.asarray(service_s, dtype=float)
+    rho = np.interp(ratio, g_grid, rho_grid)
+    return np.where(ratio >= 0.0, rho, 0.0)
