@@ -155,13 +155,26 @@ def frontier_points(catalog: Catalog, scenario: Scenario, gpu_id: str | None = N
             "overlap_eta": knobs.overlap_eta if knobs.architecture == "disaggregated" else None,
             "chunk_tokens": knobs.chunk_tokens if knobs.architecture == "chunked" else None,
         })
-    mask = pareto_mask(
-        [p["ttft_p99_ms"] if p["ttft_p99_ms"] is not None else np.inf for p in points],
-        [p["cpm_served_usd_per_mtok"] if p["cpm_served_usd_per_mtok"] is not None else np.inf
-         for p in points],
-    )
-    for p, m in zip(points, mask, strict=True):
-        p["pareto_optimal"] = bool(m)
+    # A point is dominated when another system, held to this point's achieved TTFT as its
+    # contract, serves for less: its operating point then has TTFT <= ours and lower cost.
+    # Comparing only the five operating points would reward a system for under-using a
+    # loose contract (01 §5.1 plots the envelope of the curves, not of the points).
+    for p in points:
+        p["pareto_optimal"] = False
+        p["dominated_by"] = None
+        if p["cpm_served_usd_per_mtok"] is None:
+            continue
+        cheaper = []
+        for q in points:
+            if q is p:
+                continue
+            knobs = system_knobs(catalog, scenario, q["system"], gpu_id)
+            c = _decompose_system(setup, knobs, scenario, p["ttft_p99_ms"],
+                                  scenario.slo.tpot_p99_ms).cpm_served_usd_per_mtok
+            if np.isfinite(c) and c < p["cpm_served_usd_per_mtok"] * (1 - 1e-6):
+                cheaper.append(q["system"])
+        p["pareto_optimal"] = not cheaper
+        p["dominated_by"] = cheaper or None
     return points
 
 

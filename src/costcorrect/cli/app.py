@@ -1,0 +1,402 @@
+"""Typer app. Each command: validate inputs, call the library, render.
+
+``--json`` prints only JSON on stdout; tables go to stdout for people; notes and
+progress go to stderr; bad input is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from costcorrect import units
+from costcorrect.catalog import Catalog
+from costcorrect.errors import InputError, check_range
+from costcorrect.io import atomic_write_text, dumps
+from costcorrect.scenario import load_scenario
+
+app = typer.Typer(
+    name="costcorrect",
+    help="Inference economics: cost per million SLO-compliant served tokens (CPM_served, "
+         "$/MTok) and the serving frontier of paper 01.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(help="Show the sourced catalog tables.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option("--scenario", help="Scenario YAML/TOML; default: the embedded paper-01 slice."),
+]
+OverlayOpt = Annotated[
+    Path | None, typer.Option("--catalog", help="YAML overlay adding/overriding catalog rows.")
+]
+
+
+def guarded(fn):
+    """Turn :class:`InputError` into one line on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _load(scenario: Path | None, overlay: Path | None):
+    sc = load_scenario(scenario)
+    cat = Catalog.load(overlay or sc.catalog_overlay)
+    return sc, cat
+
+
+def _emit_json(obj, indent: int | None = 2) -> None:
+    sys.stdout.write(dumps(obj, indent=indent) + "\n")
+
+
+def _fmt(x, spec=".3f") -> str:
+    return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, spec)
+
+
+# ----------------------------------------------------------------------------- frontier
+@app.command()
+@guarded
+def frontier(
+    scenario: ScenarioOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for figures and frontier.json.")] = Path(
+        "costcorrect-out"),
+    json_: JsonOpt = False,
+    catalog: OverlayOpt = None,
+    figures: Annotated[bool, typer.Option("--figures/--no-figures",
+                                          help="Write Figures 1-3 (PNG + SVG).")] = True,
+):
+    """The main job: CPM_served [$ per million SLO-compliant output tokens] of the five
+    published serving systems on one model x GPU x contract, their Pareto set, the
+    break-even surface and Figures 1-3."""
+    from costcorrect.serving import frontier as fr
+    from costcorrect.serving.breakeven import breakeven_surface
+
+    t0 = time.perf_counter()
+    sc, cat = _load(scenario, catalog)
+    points = fr.frontier_points(cat, sc)
+    price, price_source = fr.resolve_price(cat, sc, sc.gpu)
+    surface = _surface(cat, sc, sc.gpu)
+    written = []
+    if figures:
+        from costcorrect import charts
+
+        curves = fr.frontier_curves(cat, sc)
+        hw = fr.hardware_curves(cat, sc)
+        written += charts.save_chart(charts.figure1_frontier(curves, points), out / "figure1_frontier")
+        written += charts.save_chart(charts.figure2_breakeven(surface), out / "figure2_breakeven")
+        written += charts.save_chart(charts.figure3_hardware(hw), out / "figure3_hardware")
+    result = {
+        "scenario": sc.name,
+        "model": sc.model,
+        "gpu": sc.gpu,
+        "tensor_parallel": sc.tensor_parallel,
+        "price_usd_per_gpu_hour": price,
+        "price_source": price_source,
+        "workload": sc.workload.model_dump(),
+        "alpha": fr.workload_alpha(sc),
+        "slo": sc.slo.model_dump(),
+        "token_convention": sc.token_convention,
+        "queue_servers": sc.queue_servers,
+        "points": points,
+        "breakeven": _crossover_summary(surface),
+        "figures": [str(p) for p in written],
+    }
+    atomic_write_text(out / "frontier.json", dumps(result))
+    if json_:
+        _emit_json(result)
+        return
+    table = Table(title=f"CPM_served — {sc.model} on {sc.tensor_parallel}x {sc.gpu} at "
+                        f"${price:.3f}/GPU-h ({price_source}); contract p99 TTFT "
+                        f"{sc.slo.ttft_p99_ms:g} ms, TPOT {sc.slo.tpot_p99_ms:g} ms; "
+                        f"P={sc.workload.prompt_tokens:g}, D={sc.workload.output_tokens:g} "
+                        f"tokens (α={result['alpha']:.3f})")
+    for col in ("system", "architecture", "TTFT p99 [ms]", "TPOT p99 [ms]",
+                f"CPM_served [$/MTok {sc.token_convention}]", "α·c_prefill [$/MTok]",
+                "(1-α)·c_decode [$/MTok]", "τ_KV [$/MTok]", "σ_co [$/MTok]", "Pareto"):
+        table.add_column(col, justify="right" if "[" in col else "left")
+    for p in points:
+        table.add_row(p["system"], p["architecture"], _fmt(p["ttft_p99_ms"], ".0f"),
+                      _fmt(p["tpot_p99_ms"], ".1f"), _fmt(p["cpm_served_usd_per_mtok"]),
+                      _fmt(p["prefill_term_usd_per_mtok"]), _fmt(p["decode_term_usd_per_mtok"]),
+                      _fmt(p["tau_kv_usd_per_mtok"], ".4f"), _fmt(p["sigma_co_usd_per_mtok"]),
+                      "yes" if p["pareto_optimal"] else f"no ({', '.join(p['dominated_by'] or [])})")
+    out_console.print(table)
+    for p in written:
+        err_console.print(f"wrote {p}")
+    err_console.print(f"wrote {out / 'frontier.json'}  ({time.perf_counter() - t0:.2f} s)")
+
+
+def _surface(cat, sc, gpu_id, alpha_steps=None, bandwidth_steps=None):
+    from costcorrect.serving import frontier as fr
+    from costcorrect.serving.breakeven import breakeven_surface
+
+    g = sc.breakeven
+    sarathi = cat.system("sarathi-serve") if "sarathi-serve" in set(cat.table("systems")["id"]) else {}
+    return breakeven_surface(
+        fr.setup_for(cat, sc, gpu_id),
+        np.linspace(g.alpha_min, g.alpha_max, alpha_steps or g.alpha_steps),
+        np.geomspace(g.bandwidth_min_gb_s, g.bandwidth_max_gb_s, bandwidth_steps or g.bandwidth_steps),
+        [(b.ttft_p99_ms, b.tpot_p99_ms) for b in sc.slo_bins],
+        sc.workload.output_tokens,
+        overlap_eta=sc.overlap_eta,
+        chunk_tokens=float(sarathi.get("chunk_tokens") or 512),
+        queue_servers=sc.queue_servers,
+        token_convention=sc.token_convention,
+    )
+
+
+def _crossover_summary(surface) -> list[dict]:
+    x = surface.crossover_bandwidth_gb_s()
+    diff = surface.difference_usd_per_mtok
+    rows = []
+    for i in range(len(surface.ttft_p99_ms)):
+        pd_wins = np.isfinite(diff[i]) & (diff[i] >= 0)
+        rows.append({
+            "ttft_p99_ms": surface.ttft_p99_ms[i], "tpot_p99_ms": surface.tpot_p99_ms[i],
+            "disaggregated_cheaper_share": float(pd_wins.mean()),
+            "crossover": [{"alpha": a, "bandwidth_gb_s": b}
+                          for a, b in zip(surface.alpha, x[i], strict=True) if np.isfinite(b)],
+        })
+    return rows
+
+
+# ----------------------------------------------------------------------------- kv
+@app.command()
+@guarded
+def kv(
+    model: Annotated[str, typer.Option("--model", help="Catalog model id, e.g. llama-2-70b.")],
+    prompt_tokens: Annotated[int, typer.Option("--prompt-tokens", help="Prompt length P [tokens].")],
+    bandwidth_gb_s: Annotated[float, typer.Option(
+        "--bandwidth-gb-s", help="KV link bandwidth B [GB/s = 1e9 B/s]; default 50 (400 Gb/s).")] = 50.0,
+    dtype: Annotated[str, typer.Option("--dtype", help="KV-cache dtype: bf16 or fp8.")] = "bf16",
+    overlap_eta: Annotated[float, typer.Option("--eta", help="Overlap η in [0,1].")] = 0.0,
+    catalog: OverlayOpt = None,
+    json_: JsonOpt = False,
+):
+    """KV-cache bytes of one request and its transfer time t_KV = KV / B [ms] (01 §4.3)."""
+    from costcorrect.serving.kv import kv_cache_bytes, kv_transfer_time_s
+    from costcorrect.serving.setup import DTYPES, model_kv_bytes_per_token
+
+    check_range("prompt_tokens", prompt_tokens, 1, None)
+    check_range("bandwidth_gb_s", bandwidth_gb_s, 0, None, lo_open=True)
+    check_range("eta", overlap_eta, 0, 1)
+    if dtype not in DTYPES:
+        raise InputError("dtype", dtype, f"one of {', '.join(DTYPES)}")
+    cat = Catalog.load(catalog)
+    row = cat.model(model)
+    per_token = model_kv_bytes_per_token(row, dtype)
+    kv_bytes = int(round(float(kv_cache_bytes(per_token, prompt_tokens))))
+    t_ms = float(units.s_to_ms(kv_transfer_time_s(kv_bytes, bandwidth_gb_s)))
+    links = [
+        {"interconnect": r["id"], "bandwidth_gb_s": float(r["bandwidth_gb_s"]),
+         "transfer_ms": float(units.s_to_ms(kv_transfer_time_s(kv_bytes, r["bandwidth_gb_s"])))}
+        for _, r in cat.table("interconnects").iterrows()
+    ]
+    result = {
+        "model": model, "attention": row["attention"], "dtype": dtype,
+        "prompt_tokens": prompt_tokens, "kv_bytes_per_token": int(round(per_token)),
+        "kv_bytes": kv_bytes, "kv_gb": float(units.bytes_to_gb(kv_bytes)),
+        "kv_gib": float(units.bytes_to_gib(kv_bytes)), "bandwidth_gb_s": bandwidth_gb_s,
+        "transfer_ms": t_ms, "exposed_transfer_ms": t_ms * (1 - overlap_eta),
+        "overlap_eta": overlap_eta, "by_interconnect": links,
+    }
+    if json_:
+        _emit_json(result)
+        return
+    out_console.print(
+        f"{model} ({row['attention']}, {dtype}): {result['kv_bytes_per_token']:,} B/token; "
+        f"P={prompt_tokens:,} → {kv_bytes:,} B = {result['kv_gb']:.3f} GB = {result['kv_gib']:.3f} GiB; "
+        f"t_KV at {bandwidth_gb_s:g} GB/s = {t_ms:.2f} ms")
+    table = Table("interconnect", "B [GB/s]", "t_KV [ms]")
+    for link in links:
+        table.add_row(link["interconnect"], f"{link['bandwidth_gb_s']:g}", f"{link['transfer_ms']:.2f}")
+    out_console.print(table)
+
+
+# ----------------------------------------------------------------------------- breakeven
+@app.command()
+@guarded
+def breakeven(
+    gpu: Annotated[str | None, typer.Option("--gpu", help="Catalog GPU id; default: scenario's.")] = None,
+    alpha_steps: Annotated[int | None, typer.Option("--alpha-steps", help="α grid points over [0.2, 0.97].")] = None,
+    bandwidth_steps: Annotated[int | None, typer.Option(
+        "--bandwidth-steps", help="B grid points over [25, 900] GB/s (log-spaced).")] = None,
+    scenario: ScenarioOpt = None,
+    catalog: OverlayOpt = None,
+    json_: JsonOpt = False,
+):
+    """Break-even surface CPM_co vs CPM_P/D [$/MTok] over α x B at each SLO bin (01 §4.5)."""
+    if alpha_steps is not None:
+        check_range("alpha_steps", alpha_steps, 2, 2000)
+    if bandwidth_steps is not None:
+        check_range("bandwidth_steps", bandwidth_steps, 2, 2000)
+    sc, cat = _load(scenario, catalog)
+    gpu_id = gpu or sc.gpu
+    cat.gpu(gpu_id)
+    t0 = time.perf_counter()
+    s = _surface(cat, sc, gpu_id, alpha_steps, bandwidth_steps)
+    elapsed = time.perf_counter() - t0
+    if json_:
+        S, A, B = s.cpm_colocated_usd_per_mtok.shape
+        co = s.cpm_colocated_usd_per_mtok
+        pdd = s.cpm_disaggregated_usd_per_mtok
+        cells = [
+            {"ttft_p99_ms": float(s.ttft_p99_ms[i]), "tpot_p99_ms": float(s.tpot_p99_ms[i]),
+             "alpha": float(s.alpha[j]), "prompt_tokens": float(s.prompt_tokens[j]),
+             "bandwidth_gb_s": float(s.bandwidth_gb_s[k]),
+             "cpm_colocated_usd_per_mtok": float(co[i, j, k]),
+             "cpm_disaggregated_usd_per_mtok": float(pdd[i, j, k])}
+            for i in range(S) for j in range(A) for k in range(B)
+        ]
+        _emit_json(indent=None, obj={"gpu": gpu_id, "model": sc.model, "output_tokens": s.output_tokens,
+                    "colocated_variant": "chunked-prefill", "overlap_eta": sc.overlap_eta,
+                    "token_convention": sc.token_convention, "elapsed_s": elapsed,
+                    "crossover": _crossover_summary(s), "cells": cells})
+        return
+    for row in _crossover_summary(s):
+        out_console.print(
+            f"SLO (TTFT {row['ttft_p99_ms']:g} ms, TPOT {row['tpot_p99_ms']:g} ms): disaggregation "
+            f"cheaper on {row['disaggregated_cheaper_share']:.0%} of the α x B grid")
+    err_console.print(f"{s.cpm_colocated_usd_per_mtok.size:,} cells in {elapsed * 1e3:.0f} ms")
+
+
+# ----------------------------------------------------------------------------- validate
+@app.command()
+@guarded
+def validate(
+    paper: Annotated[str | None, typer.Option("--paper", help="Paper number, e.g. 01.")] = None,
+    json_: JsonOpt = False,
+):
+    """Recompute every computable number in the papers; status reproduced / erratum / not-reproduced."""
+    from costcorrect.validation import CLAIMS, evaluate
+
+    if paper is not None:
+        paper = paper.zfill(2)
+        known = sorted({c.paper for c in CLAIMS.values()})
+        if paper not in known:
+            raise InputError("paper", paper, f"one of {', '.join(known)}")
+    results = [r.as_dict() for r in evaluate(paper)]
+    if json_:
+        _emit_json({"claims": results})
+        return
+    table = Table("id", "source", "paper", "computed", "unit", "status", "note", show_lines=False)
+    style = {"reproduced": "green", "erratum": "yellow", "not-reproduced": "red"}
+    for r in results:
+        cv = r["computed_value"]
+        table.add_row(r["id"], r["source"], str(r["paper_value"]),
+                      f"{cv:.4g}" if isinstance(cv, float) else str(cv), r["unit"],
+                      f"[{style[r['status']]}]{r['status']}[/]", r["note"])
+    out_console.print(table)
+
+
+# ----------------------------------------------------------------------------- figures
+@app.command()
+@guarded
+def figures(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PNG and SVG files.")] = Path(
+        "costcorrect-out"),
+    scenario: ScenarioOpt = None,
+    catalog: OverlayOpt = None,
+):
+    """Write paper 01's Figures 1-3 (PNG + SVG) for a scenario."""
+    from costcorrect import charts
+    from costcorrect.serving import frontier as fr
+
+    sc, cat = _load(scenario, catalog)
+    written = []
+    written += charts.save_chart(charts.figure1_frontier(fr.frontier_curves(cat, sc),
+                                                         fr.frontier_points(cat, sc)),
+                                 out / "figure1_frontier")
+    written += charts.save_chart(charts.figure2_breakeven(_surface(cat, sc, sc.gpu)),
+                                 out / "figure2_breakeven")
+    written += charts.save_chart(charts.figure3_hardware(fr.hardware_curves(cat, sc)),
+                                 out / "figure3_hardware")
+    for p in written:
+        out_console.print(f"wrote {p}")
+
+
+# ----------------------------------------------------------------------------- catalog
+def _show_table(name: str, catalog: Path | None, json_: bool, columns: list[str]):
+    cat = Catalog.load(catalog)
+    df = cat.table(name)
+    if json_:
+        _emit_json({name: df.to_dict(orient="records")})
+        return
+    table = Table(*columns, "source", "as_of", title=f"catalog: {name}")
+    for _, r in df.iterrows():
+        table.add_row(*[_fmt(r[c], "g") if isinstance(r[c], float) else str(r[c]) for c in columns],
+                      str(r["source"])[:70], str(r["as_of"]))
+    out_console.print(table)
+
+
+@catalog_app.command("gpus")
+@guarded
+def catalog_gpus(catalog: OverlayOpt = None, json_: JsonOpt = False):
+    """GPUs: HBM [GiB], HBM bandwidth [GB/s], dense BF16/FP8 [TFLOPS], NVLink [GB/s]."""
+    _show_table("gpus", catalog, json_, ["id", "hbm_capacity_gib", "hbm_bandwidth_gb_s",
+                                         "bf16_dense_tflops", "fp8_dense_tflops",
+                                         "nvlink_bandwidth_gb_s"])
+
+
+@catalog_app.command("models")
+@guarded
+def catalog_models(catalog: OverlayOpt = None, json_: JsonOpt = False):
+    """Model layouts: layers, heads, KV heads, head dim, params [billions]."""
+    _show_table("models", catalog, json_, ["id", "attention", "num_layers", "num_query_heads",
+                                           "num_kv_heads", "head_dim", "total_params_b",
+                                           "active_params_b"])
+
+
+@catalog_app.command("prices")
+@guarded
+def catalog_prices(catalog: OverlayOpt = None, json_: JsonOpt = False):
+    """Hourly prices [$ per GPU-hour] with provider, offering and date."""
+    _show_table("prices", catalog, json_, ["gpu_id", "provider", "offering", "usd_per_gpu_hour"])
+
+
+@catalog_app.command("systems")
+@guarded
+def catalog_systems(catalog: OverlayOpt = None, json_: JsonOpt = False):
+    """The five published serving systems and their architecture knobs."""
+    _show_table("systems", catalog, json_, ["id", "architecture", "chunk_tokens",
+                                            "interconnect_id", "kv_overlap_eta"])
+
+
+@catalog_app.command("interconnects")
+@guarded
+def catalog_interconnects(catalog: OverlayOpt = None, json_: JsonOpt = False):
+    """KV-transfer links: bandwidth [GB/s] and scope."""
+    _show_table("interconnects", catalog, json_, ["id", "bandwidth_gb_s", "scope"])
+
+
+@catalog_app.command("claims")
+@guarded
+def catalog_claims(catalog: OverlayOpt = None, json_: JsonOpt = False):
+    """Published headline numbers of the five systems."""
+    _show_table("published_claims", catalog, json_, ["id", "metric", "value", "unit"])
+
+
+def main() -> None:
+    app(prog_name="costcorrect")
