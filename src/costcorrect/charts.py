@@ -95,6 +95,12 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", double_precision=10))
 
 
+def _inline(rows: list[dict]) -> dict:
+    """Inline data as a plain dict: Altair then skips schema-validating (and deep-copying)
+    every row and hoists the values into the spec's top-level ``datasets`` once."""
+    return {"values": rows}
+
+
 def _system_scale(names: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=list(names), range=list(_PALETTE[: max(1, len(names))]))
 
@@ -141,7 +147,7 @@ def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale) -> list[alt.Chart]:
     if not band.empty:
         band_cols = ["name", "gpu", "ttft_p99_ms", "cpm_lo_usd_per_mtok", "cpm_hi_usd_per_mtok"]
         layers.append(
-            alt.Chart(alt.Data(values=_records(band[band_cols])))
+            alt.Chart(_inline(_records(band[band_cols])))
             .mark_area(opacity=0.18, interpolate="monotone")
             .encode(
                 x=x,
@@ -161,7 +167,7 @@ def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale) -> list[alt.Chart]:
     line = df[df["cpm_served_usd_per_mtok"].notna()]
     line_cols = ["name", "architecture", "gpu", "ttft_p99_ms", "cpm_served_usd_per_mtok"]
     layers.append(
-        alt.Chart(alt.Data(values=_records(line[line_cols])))
+        alt.Chart(_inline(_records(line[line_cols])))
         .mark_line(strokeWidth=2, interpolate="monotone")
         .encode(
             x=x,
@@ -242,12 +248,12 @@ def figure1_frontier(
             "status": "Pareto-optimal" if pareto else "dominated",
         })
     if rows:
-        pts = alt.Data(values=rows)
+        pts = _inline(rows)
         x = alt.X("ttft_p99_ms:Q")
         bar_rows = [r for r in rows if r["has_band"]]
         if bar_rows:
             layers.append(
-                alt.Chart(alt.Data(values=bar_rows))
+                alt.Chart(_inline(bar_rows))
                 .mark_errorbar(ticks=alt.TickConfig(width=10), thickness=2)
                 .encode(
                     x=x,
@@ -337,6 +343,26 @@ def _sig(x: np.ndarray, digits: int = 4) -> np.ndarray:
     return np.round(x * scale) / scale
 
 
+def _run_length_cells(diff: np.ndarray, step: float) -> pd.DataFrame:
+    """Heatmap rects for a (S, A, B) grid, merging runs along B that share a colour.
+
+    Values are quantised to ``step`` (well below what a colour ramp can show) and
+    consecutive B cells of one (bin, α) column with the same quantised value, or all
+    non-finite, become one rect spanning B indices ``j0..j1``. Lossless on screen; on
+    surfaces that barely depend on B it cuts the rect count by an order of magnitude.
+    """
+    n_s, n_a, n_b = diff.shape
+    q = np.where(np.isfinite(diff), np.round(diff / step) * step, np.nan)
+    same = (q[..., 1:] == q[..., :-1]) | (np.isnan(q[..., 1:]) & np.isnan(q[..., :-1]))
+    start = np.concatenate([np.ones((n_s, n_a, 1), dtype=bool), ~same], axis=2).ravel()
+    idx = np.flatnonzero(start)
+    end = np.append(idx[1:], start.size) - 1
+    k, rest = np.divmod(idx, n_a * n_b)
+    i, j0 = np.divmod(rest, n_b)
+    vals = q.ravel()[idx]
+    return pd.DataFrame({"k": k, "i": i, "j0": j0, "j1": end % n_b, "d": _sig(vals)})
+
+
 def _bin_label(ttft_ms: float, tpot_ms: float) -> str:
     return f"(TTFT {_fmt_ms(ttft_ms)}, TPOT {_fmt_ms(tpot_ms)})"
 
@@ -369,26 +395,19 @@ def figure2_breakeven(
     ia, ib = _pick(alpha.size, max_cells), _pick(bw.size, max_cells)
     a_c, b_c = alpha[ia], bw[ib]
     a_e, b_e = _sig(_edges(a_c, log=False), 5), _sig(_edges(b_c, log=True), 5)
-    ii, jj = np.meshgrid(np.arange(ia.size), np.arange(ib.size), indexing="ij")
-
-    # One compact table for all panels: grid indices + one difference column per bin.
-    # Cell centres/edges are looked up from short literal arrays in Vega expressions, so
-    # the inlined data stays ~5 numbers per cell instead of ~7 per cell per panel.
-    cells = pd.DataFrame({"i": ii.ravel(), "j": jj.ravel()})
-    for k in range(n_bins):
-        sub = diff[k][np.ix_(ia, ib)].ravel()
-        cells[f"d{k}"] = np.where(np.isfinite(sub), _sig(sub), np.nan)
+    cells = _run_length_cells(diff[:, ia][:, :, ib], step=lim / 200)
 
     def arr(v: np.ndarray) -> str:
         return "[" + ",".join(f"{x:.6g}" for x in v) + "]"
 
+    # Cells carry grid indices only; centres and edges come from short literal arrays in
+    # Vega expressions, which keeps the inlined data to ~5 small numbers per rect.
     geometry = {
         "a": f"{arr(_sig(a_c, 5))}[datum.i]",
-        "b": f"{arr(_sig(b_c, 5))}[datum.j]",
         "a0": f"{arr(a_e)}[datum.i]",
         "a1": f"{arr(a_e)}[datum.i + 1]",
-        "b0": f"{arr(b_e)}[datum.j]",
-        "b1": f"{arr(b_e)}[datum.j + 1]",
+        "b0": f"{arr(b_e)}[datum.j0]",
+        "b1": f"{arr(b_e)}[datum.j1 + 1]",
     }
 
     title = title or ("Figure 2 — break-even surface: CPM_co − CPM_P/D over "
@@ -418,11 +437,13 @@ def figure2_breakeven(
         legend=alt.Legend(orient="right", gradientLength=220, format="+.2f"),
     )
     pos_tooltip = [alt.Tooltip("a:Q", title="α [–]", format=".3f"),
-                   alt.Tooltip("b:Q", title="B [GB/s]", format=".1f")]
+                   alt.Tooltip("b0:Q", title="B from [GB/s]", format=".1f"),
+                   alt.Tooltip("b1:Q", title="B to [GB/s]", format=".1f")]
 
     panels = []
     for k in range(n_bins):
-        base = alt.Chart().transform_calculate(d=f"datum.d{k}", **geometry)
+        base = (alt.Chart().transform_filter(f"datum.k === {k}")
+                .transform_calculate(**geometry))
         layers: list[alt.Chart] = [
             base.transform_filter("isValid(datum.d)")
             .mark_rect()
@@ -431,7 +452,7 @@ def figure2_breakeven(
                              alt.Tooltip("d:Q", title="CPM_co − CPM_P/D [$/Mtok]",
                                          format="+.3f")])
         ]
-        if cells[f"d{k}"].isna().any():
+        if cells.loc[cells["k"] == k, "d"].isna().any():
             layers.append(
                 base.transform_filter("!isValid(datum.d)")
                 .mark_rect(color=_INFEASIBLE_GREY)
@@ -444,7 +465,7 @@ def figure2_breakeven(
             contour = pd.DataFrame({"a": _sig(alpha[okc], 5), "b": _sig(cb[okc], 5),
                                     "seg": np.cumsum(~okc)[okc]})
             layers.append(
-                alt.Chart(alt.Data(values=_records(contour)))
+                alt.Chart(_inline(_records(contour)))
                 .mark_line(color="black", strokeWidth=2.5, interpolate="step-after", clip=True,
                            point=alt.OverlayMarkDef(size=5, color="black", filled=True))
                 .encode(
@@ -464,7 +485,7 @@ def figure2_breakeven(
         )
 
     return (
-        alt.hconcat(*panels, data=alt.Data(values=_records(cells)), spacing=14)
+        alt.hconcat(*panels, data=_inline(_records(cells)), spacing=14)
         .resolve_scale(color="shared", x="shared", y="shared")
         .properties(title=alt.Title(title, subtitle=subtitle, anchor="start"))
     )
@@ -544,7 +565,7 @@ def figure3_hardware(
     layer = alt.layer(band, line).properties(width=PANEL_WIDTH * 0.8, height=PANEL_HEIGHT * 0.8)
     return (
         alt.FacetChart(
-            data=alt.Data(values=_records(data)),
+            data=_inline(_records(data)),
             spec=layer,
             facet=alt.Facet("gpu_label:N", title=None, sort=[label_of[g] for g in order],
                             header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
@@ -608,16 +629,24 @@ def save_chart(
     stem.parent.mkdir(parents=True, exist_ok=True)
     spec = chart.to_dict()
     version = _vl_version()
+    keys = [fmt.lower().lstrip(".") for fmt in formats]
+    for fmt, key in zip(formats, keys, strict=True):
+        if key not in {"png", "svg", "pdf"}:
+            raise ValueError(f"unsupported chart format {fmt!r}; choose from pdf, png, svg")
+
+    # Vega renders the scene once to SVG; PNG is rasterised from that same SVG (resvg), so
+    # asking for both formats costs one Vega pass instead of two.
+    svg: str | None = None
+    if "svg" in keys or "png" in keys:
+        svg = vlc.vegalite_to_svg(spec, vl_version=version)
     renderers = {
-        "png": lambda: vlc.vegalite_to_png(spec, vl_version=version, scale=scale),
-        "svg": lambda: vlc.vegalite_to_svg(spec, vl_version=version).encode("utf-8"),
+        "png": lambda: vlc.svg_to_png(svg, scale=scale),
+        "svg": lambda: svg.encode("utf-8"),
         "pdf": lambda: vlc.vegalite_to_pdf(spec, vl_version=version),
     }
     written: list[Path] = []
     for fmt in formats:
         key = fmt.lower().lstrip(".")
-        if key not in renderers:
-            raise ValueError(f"unsupported chart format {fmt!r}; choose from {sorted(renderers)}")
         path = stem.parent / f"{stem.name}.{key}"
         _atomic_write(path, renderers[key]())
         written.append(path)

@@ -24,9 +24,9 @@ Three mechanisms, one per architecture of 01 §3:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 from costcorrect import units
 from costcorrect.serving.kv import (
@@ -80,7 +80,7 @@ def _infeasible_to_inf(feasible, value):
 
 
 def _z(quantile):
-    return float(norm.ppf(quantile))
+    return NormalDist().inv_cdf(quantile)
 
 
 def colocated_operating_point(

@@ -1,0 +1,90 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from costcorrect.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_kv_json_contract():
+    r = run("kv", "--model", "llama-2-70b", "--prompt-tokens", "4096", "--bandwidth-gb-s", "25",
+            "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["kv_bytes"] == 1_342_177_280
+    assert out["transfer_ms"] == pytest.approx(53.687, rel=1e-4)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["kv", "--model", "llama-9", "--prompt-tokens", "10"], "model"),
+    (["kv", "--model", "llama-2-70b", "--prompt-tokens", "0"], "prompt_tokens"),
+    (["kv", "--model", "llama-2-70b", "--prompt-tokens", "10", "--bandwidth-gb-s", "0"],
+     "bandwidth_gb_s"),
+    (["kv", "--model", "llama-2-70b", "--prompt-tokens", "10", "--eta", "1.2"], "eta"),
+    (["kv", "--model", "llama-2-70b", "--prompt-tokens", "10", "--dtype", "int3"], "dtype"),
+    (["breakeven", "--gpu", "tpu-v9"], "gpu"),
+    (["breakeven", "--alpha-steps", "1"], "alpha_steps"),
+    (["validate", "--paper", "42"], "paper"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    r = run(*args)
+    assert r.exit_code == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "allowed" in lines[0]
+    assert "Traceback" not in r.output
+
+
+def test_malformed_scenario_exit_2(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("overlap_eta: 2\n")
+    r = run("frontier", "--scenario", str(p), "--no-figures", "--out", str(tmp_path), "--json")
+    assert r.exit_code == 2 and "overlap_eta" in r.stderr
+
+
+def test_breakeven_json_contract():
+    r = run("breakeven", "--alpha-steps", "5", "--bandwidth-steps", "4", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert len(out["cells"]) == 3 * 5 * 4
+    keys = {"ttft_p99_ms", "tpot_p99_ms", "alpha", "bandwidth_gb_s",
+            "cpm_colocated_usd_per_mtok", "cpm_disaggregated_usd_per_mtok"}
+    assert keys <= set(out["cells"][0])
+    assert {(c["ttft_p99_ms"], c["tpot_p99_ms"]) for c in out["cells"]} == {
+        (200, 30), (500, 50), (1000, 80)}
+
+
+def test_frontier_json_contract_without_figures(tmp_path):
+    r = run("frontier", "--no-figures", "--out", str(tmp_path), "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    systems = {p["system"] for p in out["points"]}
+    assert systems == {"vllm", "sarathi-serve", "distserve", "splitwise", "mooncake"}
+    for p in out["points"]:
+        for k in ("system", "architecture", "ttft_p99_ms", "tpot_p99_ms",
+                  "cpm_served_usd_per_mtok", "pareto_optimal"):
+            assert k in p
+    assert any(p["pareto_optimal"] for p in out["points"])
+    assert json.loads((tmp_path / "frontier.json").read_text())["points"] == out["points"]
+
+
+def test_validate_json_contract():
+    r = run("validate", "--paper", "01", "--json")
+    assert r.exit_code == 0, r.output
+    claims = json.loads(r.stdout)["claims"]
+    assert len(claims) >= 20
+    assert {"id", "source", "paper_value", "computed_value", "status", "note"} <= set(claims[0])
+
+
+@pytest.mark.parametrize("table", ["gpus", "models", "prices", "systems"])
+def test_catalog_commands(table):
+    r = run("catalog", table, "--json")
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)[table]
+    assert rows and all(row["source"] and row["as_of"] for row in rows)
+    assert run("catalog", table).exit_code == 0
