@@ -8,7 +8,11 @@ from costcorrect.catalog import Catalog
 from costcorrect.scenario import load_scenario
 from costcorrect.serving import frontier as fr
 from costcorrect.serving.decomposition import decompose, prompt_tokens_for_share
-from costcorrect.serving.kv import kv_cache_bytes, kv_transfer_tax_usd_per_request, kv_transfer_time_s
+from costcorrect.serving.kv import (
+    kv_cache_bytes,
+    kv_transfer_tax_usd_per_request,
+    kv_transfer_time_s,
+)
 
 CAT = Catalog.load()
 SC = load_scenario()

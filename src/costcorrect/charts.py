@@ -62,9 +62,16 @@ _PALETTE = (
 _X_TTFT = "TTFT p99 contract [ms] (log scale)"
 _Y_CPM = "CPM_served [$ per million SLO-compliant output tokens]"
 _INFEASIBLE_GREY = "#d9d9d9"
+_FONT = "sans-serif"
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _title(text: str, subtitle: str | Sequence[str] | None) -> alt.Title:
+    return alt.Title(text, subtitle=subtitle or alt.Undefined, anchor="start", fontSize=15,
+                     font=_FONT, subtitleFont=_FONT, subtitleFontSize=12,
+                     subtitleColor="#444", offset=10)
 
 
 def _gpu_label(gpu_id: Any) -> str:
@@ -153,7 +160,7 @@ def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale) -> list[alt.Chart]:
                 x=x,
                 y=alt.Y("cpm_lo_usd_per_mtok:Q", title=_Y_CPM),
                 y2="cpm_hi_usd_per_mtok:Q",
-                color=alt.Color("name:N", scale=color_scale, legend=None),
+                color=alt.Color("name:N", title="System", scale=color_scale),
                 detail="name:N",
                 tooltip=[alt.Tooltip("name:N", title="System"),
                          alt.Tooltip("ttft_p99_ms:Q", title="TTFT p99 [ms]", format=".0f"),
@@ -216,13 +223,13 @@ def figure1_frontier(
             title += f" at TPOT p99 = {_fmt_ms(tpot)}"
     if subtitle is None:
         gpus = list(dict.fromkeys(df["gpu"].astype(str))) if "gpu" in df else []
-        parts = []
-        if gpus:
-            parts.append("GPU: " + ", ".join(_gpu_label(g) for g in gpus))
-        parts.append("shaded: disaggregated η ∈ [0.3, 0.8]")
-        parts.append("markers: published operating points (filled = Pareto-optimal, "
-                     "hollow = dominated; bar = DistServe ±10 %)")
-        subtitle = " · ".join(parts)
+        head = ("GPU: " + ", ".join(_gpu_label(g) for g in gpus) + " · ") if gpus else ""
+        subtitle = [
+            head + "lines: each system's CPM_served as the TTFT contract varies; "
+            "shaded: disaggregated systems at η ∈ [0.3, 0.8]",
+            "markers: published operating points, filled = Pareto-optimal, hollow = dominated; "
+            "bar = DistServe ±10 %; coincident markers dodged sideways (tooltip: exact TTFT)",
+        ]
 
     layers = _curve_layers(df, scale)
 
@@ -248,8 +255,9 @@ def figure1_frontier(
             "status": "Pareto-optimal" if pareto else "dominated",
         })
     if rows:
+        _dodge(rows)
         pts = _inline(rows)
-        x = alt.X("ttft_p99_ms:Q")
+        x = alt.X("ttft_plot_ms:Q", title=_X_TTFT)
         bar_rows = [r for r in rows if r["has_band"]]
         if bar_rows:
             layers.append(
@@ -259,7 +267,7 @@ def figure1_frontier(
                     x=x,
                     y=alt.Y("cpm_lo:Q", title=_Y_CPM),
                     y2="cpm_hi:Q",
-                    color=alt.Color("name:N", scale=scale, legend=None),
+                    color=alt.Color("name:N", title="System", scale=scale),
                 )
             )
         fill = alt.condition(
@@ -272,14 +280,15 @@ def figure1_frontier(
             .mark_point(size=170, strokeWidth=2.5, opacity=1)
             .encode(
                 x=x,
-                y=alt.Y("cpm_served_usd_per_mtok:Q"),
-                color=alt.Color("name:N", scale=scale, legend=None),
+                y=alt.Y("cpm_served_usd_per_mtok:Q", title=_Y_CPM),
+                color=alt.Color("name:N", title="System", scale=scale),
                 fill=fill,
                 shape=alt.Shape(
                     "status:N", title="Operating point",
                     scale=alt.Scale(domain=["Pareto-optimal", "dominated"],
                                     range=["circle", "diamond"]),
-                    legend=alt.Legend(orient="right"),
+                    legend=alt.Legend(orient="right", symbolStrokeColor="black",
+                                      symbolStrokeWidth=2, symbolSize=120),
                 ),
                 tooltip=[alt.Tooltip("name:N", title="System"),
                          alt.Tooltip("status:N", title="Status"),
@@ -297,9 +306,34 @@ def figure1_frontier(
         .properties(
             width=PANEL_WIDTH,
             height=PANEL_HEIGHT + 40,
-            title=alt.Title(title, subtitle=subtitle, anchor="start"),
+            title=_title(title, subtitle),
         )
     )
+
+
+def _dodge(rows: list[dict], step_log10: float = 0.045, tol_log10: float = 0.015) -> None:
+    """Spread markers that sit at (nearly) the same TTFT sideways, in place.
+
+    Operating points of several systems share the scenario's TTFT contract; without a dodge
+    they stack into one marker. Each cluster (TTFTs within ``tol_log10`` decades, about
+    3.5 %) is spread symmetrically by ``step_log10`` decades per marker (about 16 px at
+    the default panel width) into ``ttft_plot_ms``; ``ttft_p99_ms`` keeps the true value.
+    """
+    order = sorted(range(len(rows)), key=lambda r: rows[r]["ttft_p99_ms"])
+    clusters: list[list[int]] = []
+    for r in order:
+        lt = np.log10(rows[r]["ttft_p99_ms"])
+        if clusters and lt - np.log10(rows[clusters[-1][0]]["ttft_p99_ms"]) <= tol_log10:
+            clusters[-1].append(r)
+        else:
+            clusters.append([r])
+    for members in clusters:
+        members.sort()  # keep the input (system) order within a cluster
+        centre = float(np.mean([np.log10(rows[r]["ttft_p99_ms"]) for r in members]))
+        for pos, r in enumerate(members):
+            offset = (pos - (len(members) - 1) / 2) * step_log10 if len(members) > 1 else 0.0
+            rows[r]["ttft_plot_ms"] = (10 ** (centre + offset) if len(members) > 1
+                                       else rows[r]["ttft_p99_ms"])
 
 
 # --------------------------------------------------------------------------- Figure 2
@@ -402,12 +436,19 @@ def figure2_breakeven(
 
     # Cells carry grid indices only; centres and edges come from short literal arrays in
     # Vega expressions, which keeps the inlined data to ~5 small numbers per rect.
+    # The far edges overlap the next cell by a fifth of a cell so anti-aliasing leaves no
+    # hairline seams; the neighbour is drawn later and covers the overlap, and the last
+    # row/column is clipped at the panel edge.
+    a_far = _sig(a_e[1:] + 0.2 * np.diff(a_e), 5)
+    b_far = _sig(b_e[1:] * (b_e[1:] / b_e[:-1]) ** 0.2, 5)
     geometry = {
         "a": f"{arr(_sig(a_c, 5))}[datum.i]",
         "a0": f"{arr(a_e)}[datum.i]",
-        "a1": f"{arr(a_e)}[datum.i + 1]",
+        "a1": f"{arr(a_far)}[datum.i]",
         "b0": f"{arr(b_e)}[datum.j0]",
-        "b1": f"{arr(b_e)}[datum.j1 + 1]",
+        "b1": f"{arr(b_far)}[datum.j1]",
+        "b_lo": f"{arr(b_e)}[datum.j0]",
+        "b_hi": f"{arr(b_e)}[datum.j1 + 1]",
     }
 
     title = title or ("Figure 2 — break-even surface: CPM_co − CPM_P/D over "
@@ -426,10 +467,10 @@ def figure2_breakeven(
     y_title = "KV-link bandwidth B [GB/s] (log scale)"
     b_ticks = [v for v in (10, 25, 50, 100, 200, 400, 900, 1800, 3600)
                if b_e[0] <= v <= b_e[-1]]
+    a_ticks = [v for v in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+               if a_e[0] <= v <= a_e[-1]]
     heat_x = alt.X("a0:Q", title=x_title, scale=x_scale,
-                   axis=alt.Axis(values=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97]))
-    heat_y = alt.Y("b0:Q", title=y_title, scale=y_scale,
-                   axis=alt.Axis(values=b_ticks or None, format="~s"))
+                   axis=alt.Axis(values=a_ticks or None, format=".1f"))
     color = alt.Color(
         "d:Q",
         title=["CPM_co − CPM_P/D", "[$ per M output tokens]"],
@@ -437,16 +478,18 @@ def figure2_breakeven(
         legend=alt.Legend(orient="right", gradientLength=220, format="+.2f"),
     )
     pos_tooltip = [alt.Tooltip("a:Q", title="α [–]", format=".3f"),
-                   alt.Tooltip("b0:Q", title="B from [GB/s]", format=".1f"),
-                   alt.Tooltip("b1:Q", title="B to [GB/s]", format=".1f")]
+                   alt.Tooltip("b_lo:Q", title="B from [GB/s]", format=".1f"),
+                   alt.Tooltip("b_hi:Q", title="B to [GB/s]", format=".1f")]
 
     panels = []
     for k in range(n_bins):
+        heat_y = alt.Y("b0:Q", title=y_title if k == 0 else None, scale=y_scale,
+                       axis=alt.Axis(values=b_ticks or None, format="~s"))
         base = (alt.Chart().transform_filter(f"datum.k === {k}")
                 .transform_calculate(**geometry))
         layers: list[alt.Chart] = [
             base.transform_filter("isValid(datum.d)")
-            .mark_rect()
+            .mark_rect(clip=True)
             .encode(x=heat_x, x2="a1:Q", y=heat_y, y2="b1:Q", color=color,
                     tooltip=[*pos_tooltip,
                              alt.Tooltip("d:Q", title="CPM_co − CPM_P/D [$/Mtok]",
@@ -455,27 +498,34 @@ def figure2_breakeven(
         if cells.loc[cells["k"] == k, "d"].isna().any():
             layers.append(
                 base.transform_filter("!isValid(datum.d)")
-                .mark_rect(color=_INFEASIBLE_GREY)
+                .mark_rect(color=_INFEASIBLE_GREY, clip=True)
                 .encode(x=heat_x, x2="a1:Q", y=heat_y, y2="b1:Q", tooltip=pos_tooltip)
             )
-        # Crossover contour at full resolution; a new segment starts after every gap.
+        # Crossover contour at full resolution; a new segment starts after every gap, and
+        # a segment of a single α (no line to draw) gets a marker instead.
         cb = cross[k]
         okc = np.isfinite(cb)
         if okc.any():
-            contour = pd.DataFrame({"a": _sig(alpha[okc], 5), "b": _sig(cb[okc], 5),
-                                    "seg": np.cumsum(~okc)[okc]})
+            seg = np.cumsum(~okc)[okc]
+            contour = pd.DataFrame({"a": _sig(alpha[okc], 5), "b": _sig(cb[okc], 5), "seg": seg})
+            contour["lone"] = contour.groupby("seg")["a"].transform("size") == 1
+            c_enc = {
+                "x": alt.X("a:Q", scale=x_scale, title=x_title),
+                "y": alt.Y("b:Q", scale=y_scale, title=y_title if k == 0 else None),
+                "tooltip": [alt.Tooltip("a:Q", title="α [–]", format=".3f"),
+                            alt.Tooltip("b:Q", title="crossover B [GB/s]", format=".1f")],
+            }
             layers.append(
                 alt.Chart(_inline(_records(contour)))
-                .mark_line(color="black", strokeWidth=2.5, interpolate="step-after", clip=True,
-                           point=alt.OverlayMarkDef(size=5, color="black", filled=True))
-                .encode(
-                    x=alt.X("a:Q", scale=x_scale),
-                    y=alt.Y("b:Q", scale=y_scale),
-                    detail="seg:N",
-                    tooltip=[alt.Tooltip("a:Q", title="α [–]", format=".3f"),
-                             alt.Tooltip("b:Q", title="crossover B [GB/s]", format=".1f")],
-                )
+                .mark_line(color="black", strokeWidth=2.5, clip=True)
+                .encode(detail="seg:N", **c_enc)
             )
+            if contour["lone"].any():
+                layers.append(
+                    alt.Chart(_inline(_records(contour[contour["lone"]])))
+                    .mark_point(color="black", filled=True, size=30, clip=True)
+                    .encode(**c_enc)
+                )
         label = _bin_label(ttft[k], tpot[k]) if k < min(ttft.size, tpot.size) else f"bin {k}"
         panels.append(
             alt.layer(*layers).properties(
@@ -487,7 +537,7 @@ def figure2_breakeven(
     return (
         alt.hconcat(*panels, data=_inline(_records(cells)), spacing=14)
         .resolve_scale(color="shared", x="shared", y="shared")
-        .properties(title=alt.Title(title, subtitle=subtitle, anchor="start"))
+        .properties(title=_title(title, subtitle))
     )
 
 
@@ -539,7 +589,7 @@ def figure3_hardware(
         .mark_area(opacity=0.18, interpolate="monotone")
         .encode(x=x, y=alt.Y("cpm_lo_usd_per_mtok:Q", title=_Y_CPM),
                 y2="cpm_hi_usd_per_mtok:Q",
-                color=alt.Color("name:N", scale=scale, legend=None), detail="name:N")
+                color=alt.Color("name:N", title="System", scale=scale), detail="name:N")
     )
     line = (
         base.transform_filter("isValid(datum.cpm_served_usd_per_mtok)")
@@ -572,7 +622,7 @@ def figure3_hardware(
             columns=max(1, min(columns, len(order))),
         )
         .resolve_scale(y="shared", x="shared")
-        .properties(title=alt.Title(title, subtitle=subtitle, anchor="start"))
+        .properties(title=_title(title, subtitle))
     )
 
 

@@ -91,7 +91,6 @@ def frontier(
     published serving systems on one model x GPU x contract, their Pareto set, the
     break-even surface and Figures 1-3."""
     from costcorrect.serving import frontier as fr
-    from costcorrect.serving.breakeven import breakeven_surface
 
     t0 = time.perf_counter()
     sc, cat = _load(scenario, catalog)
@@ -207,7 +206,7 @@ def kv(
     cat = Catalog.load(catalog)
     row = cat.model(model)
     per_token = model_kv_bytes_per_token(row, dtype)
-    kv_bytes = int(round(float(kv_cache_bytes(per_token, prompt_tokens))))
+    kv_bytes = round(float(kv_cache_bytes(per_token, prompt_tokens)))
     t_ms = float(units.s_to_ms(kv_transfer_time_s(kv_bytes, bandwidth_gb_s)))
     links = [
         {"interconnect": r["id"], "bandwidth_gb_s": float(r["bandwidth_gb_s"]),
@@ -216,7 +215,7 @@ def kv(
     ]
     result = {
         "model": model, "attention": row["attention"], "dtype": dtype,
-        "prompt_tokens": prompt_tokens, "kv_bytes_per_token": int(round(per_token)),
+        "prompt_tokens": prompt_tokens, "kv_bytes_per_token": round(per_token),
         "kv_bytes": kv_bytes, "kv_gb": float(units.bytes_to_gb(kv_bytes)),
         "kv_gib": float(units.bytes_to_gib(kv_bytes)), "bandwidth_gb_s": bandwidth_gb_s,
         "transfer_ms": t_ms, "exposed_transfer_ms": t_ms * (1 - overlap_eta),

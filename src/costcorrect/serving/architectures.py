@@ -123,7 +123,7 @@ def colocated_operating_point(
 
     b = bisect_max(feasible, np.ones_like(P), np.maximum(b_mem, 1.0))
     ok = feasible(np.ones_like(P)) & (b_mem >= 1.0)
-    t_d, cycle, rho, tpot_b, ttft_b = metrics(b)
+    _t_d, cycle, rho, tpot_b, ttft_b = metrics(b)
     tokens_per_s = (b / D) / cycle * (P + D) * quantile
     cost = _infeasible_to_inf(ok, units.usd_per_mtok(setup.price_usd_per_hour, tokens_per_s))
     nan = np.full_like(P, np.nan)

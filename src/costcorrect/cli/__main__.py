@@ -1,0 +1,3 @@
+from costcorrect.cli.app import main
+
+main()
