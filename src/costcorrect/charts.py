@@ -17,8 +17,6 @@ Only :func:`save_chart` touches the filesystem; it renders offline through ``vl_
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,8 @@ from typing import Any
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from costcorrect.io import atomic_write_bytes
 
 __all__ = [
     "GPU_LABELS",
@@ -62,7 +62,9 @@ _PALETTE = (
 _X_TTFT = "TTFT p99 contract [ms] (log scale)"
 _Y_CPM = "CPM_served [$ per million SLO-compliant output tokens]"
 _INFEASIBLE_GREY = "#d9d9d9"
-_FONT = "sans-serif"
+#: Subtitles carry η, ∈, ±; name a face that has them so the renderer does not fall back
+#: to a serif font for the whole line.
+_FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -70,7 +72,7 @@ _FONT = "sans-serif"
 
 def _title(text: str, subtitle: str | Sequence[str] | None) -> alt.Title:
     return alt.Title(text, subtitle=subtitle or alt.Undefined, anchor="start", fontSize=15,
-                     font=_FONT, subtitleFont=_FONT, subtitleFontSize=12,
+                     subtitleFont=_FONT, subtitleFontSize=12,
                      subtitleColor="#444", offset=10)
 
 
@@ -140,28 +142,29 @@ def _curve_frame(curves: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale) -> list[alt.Chart]:
-    """η band (disaggregated only) + one line per system; data is attached per layer."""
-    x = alt.X("ttft_p99_ms:Q", title=_X_TTFT, scale=alt.Scale(type="log", nice=False),
-              axis=alt.Axis(values=[100, 200, 300, 500, 1000, 2000, 3000], format="~s"))
-    color = alt.Color("name:N", title="System", scale=color_scale,
-                      legend=alt.Legend(orient="right", symbolType="stroke"))
-    layers: list[alt.Chart] = []
+def _band_layers(data: Any, x: alt.X, color_scale: alt.Scale,
+                 names: Sequence[str]) -> list[alt.Chart]:
+    """One shaded η-band area per disaggregated system, coloured like its line.
 
-    band = df[(df["architecture"] == "disaggregated")
-              & df["cpm_lo_usd_per_mtok"].notna() & df["cpm_hi_usd_per_mtok"].notna()]
-    band = band[(band["cpm_hi_usd_per_mtok"] - band["cpm_lo_usd_per_mtok"]).abs() > 0]
-    if not band.empty:
-        band_cols = ["name", "gpu", "ttft_p99_ms", "cpm_lo_usd_per_mtok", "cpm_hi_usd_per_mtok"]
+    Each band gets a constant fill rather than a fill encoding: Vega-Lite merges a
+    ``fill`` legend with the ``color`` legend of the lines, and a band's translucency (or
+    a null legend) would then leak into, or suppress, the System legend.
+    """
+    domain = list(color_scale.domain) if color_scale.domain is not alt.Undefined else []
+    rng = list(color_scale.range) if color_scale.range is not alt.Undefined else []
+    layers = []
+    for name in names:
+        colour = rng[domain.index(name) % len(rng)] if name in domain and rng else "grey"
+        chart = alt.Chart(data) if data is not None else alt.Chart()
         layers.append(
-            alt.Chart(_inline(_records(band[band_cols])))
-            .mark_area(opacity=0.18, interpolate="monotone")
+            chart.transform_filter(alt.FieldEqualPredicate(field="name", equal=name))
+            .transform_filter("isValid(datum.cpm_lo_usd_per_mtok)"
+                              " && isValid(datum.cpm_hi_usd_per_mtok)")
+            .mark_area(opacity=0.2, interpolate="monotone", color=colour)
             .encode(
                 x=x,
                 y=alt.Y("cpm_lo_usd_per_mtok:Q", title=_Y_CPM),
                 y2="cpm_hi_usd_per_mtok:Q",
-                color=alt.Color("name:N", title="System", scale=color_scale),
-                detail="name:N",
                 tooltip=[alt.Tooltip("name:N", title="System"),
                          alt.Tooltip("ttft_p99_ms:Q", title="TTFT p99 [ms]", format=".0f"),
                          alt.Tooltip("cpm_lo_usd_per_mtok:Q", title="CPM @ η=0.8 [$/Mtok]",
@@ -170,6 +173,40 @@ def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale) -> list[alt.Chart]:
                                      format=".3f")],
             )
         )
+    return layers
+
+
+def _log_ticks(values: Iterable[float]) -> list[float] | None:
+    """1-2-3-5 ticks per decade inside the finite positive range of ``values``."""
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    ticks = [m * 10.0**e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+             for m in (1, 2, 3, 5)]
+    ticks = [t for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
+    return ticks if len(ticks) >= 2 else None
+
+
+def _ttft_x(values: Iterable[float]) -> alt.X:
+    return alt.X("ttft_p99_ms:Q", title=_X_TTFT, scale=alt.Scale(type="log", nice=False),
+                 axis=alt.Axis(values=_log_ticks(values) or alt.Undefined, format="~s"))
+
+
+def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale, x: alt.X) -> list[alt.Chart]:
+    """η band (disaggregated only) + one line per system; data is attached per layer."""
+    color = alt.Color("name:N", title="System", scale=color_scale,
+                      legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3))
+    layers: list[alt.Chart] = []
+
+    band = df[(df["architecture"] == "disaggregated")
+              & df["cpm_lo_usd_per_mtok"].notna() & df["cpm_hi_usd_per_mtok"].notna()]
+    band = band[(band["cpm_hi_usd_per_mtok"] - band["cpm_lo_usd_per_mtok"]).abs() > 0]
+    if not band.empty:
+        band_cols = ["name", "gpu", "ttft_p99_ms", "cpm_lo_usd_per_mtok", "cpm_hi_usd_per_mtok"]
+        layers += _band_layers(_inline(_records(band[band_cols])), x, color_scale,
+                               list(dict.fromkeys(band["name"])))
 
     line = df[df["cpm_served_usd_per_mtok"].notna()]
     line_cols = ["name", "architecture", "gpu", "ttft_p99_ms", "cpm_served_usd_per_mtok"]
@@ -184,7 +221,7 @@ def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale) -> list[alt.Chart]:
                 "architecture:N", title="Architecture",
                 scale=alt.Scale(domain=["colocated", "chunked", "disaggregated"],
                                 range=[[1, 0], [6, 3], [2, 2]]),
-                legend=alt.Legend(orient="right", symbolType="stroke"),
+                legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3),
             ),
             tooltip=[alt.Tooltip("name:N", title="System"),
                      alt.Tooltip("architecture:N", title="Architecture"),
@@ -231,8 +268,6 @@ def figure1_frontier(
             "bar = DistServe ±10 %; coincident markers dodged sideways (tooltip: exact TTFT)",
         ]
 
-    layers = _curve_layers(df, scale)
-
     rows = []
     for p in points:
         ttft = _finite_or_none(p.get("ttft_p99_ms"))
@@ -245,6 +280,7 @@ def figure1_frontier(
         pareto = bool(p.get("pareto_optimal", False))
         rows.append({
             "name": str(p.get("name", p.get("system"))),
+            "series": str(p.get("name", p.get("system"))),
             "architecture": str(p.get("architecture", "")),
             "ttft_p99_ms": ttft,
             "cpm_served_usd_per_mtok": cpm,
@@ -256,6 +292,9 @@ def figure1_frontier(
         })
     if rows:
         _dodge(rows)
+    ttft_span = [*df["ttft_p99_ms"].dropna(), *(r["ttft_plot_ms"] for r in rows)]
+    layers = _curve_layers(df, scale, _ttft_x(ttft_span))
+    if rows:
         pts = _inline(rows)
         x = alt.X("ttft_plot_ms:Q", title=_X_TTFT)
         bar_rows = [r for r in rows if r["has_band"]]
@@ -272,24 +311,17 @@ def figure1_frontier(
             )
         fill = alt.condition(
             "datum.pareto_optimal",
-            alt.Fill("name:N", scale=scale, legend=None),
+            alt.Fill("series:N", scale=scale, legend=None),
             alt.value("white"),
         )
         layers.append(
             alt.Chart(pts)
-            .mark_point(size=170, strokeWidth=2.5, opacity=1)
+            .mark_point(shape="circle", size=170, strokeWidth=2.5, opacity=1)
             .encode(
                 x=x,
                 y=alt.Y("cpm_served_usd_per_mtok:Q", title=_Y_CPM),
                 color=alt.Color("name:N", title="System", scale=scale),
                 fill=fill,
-                shape=alt.Shape(
-                    "status:N", title="Operating point",
-                    scale=alt.Scale(domain=["Pareto-optimal", "dominated"],
-                                    range=["circle", "diamond"]),
-                    legend=alt.Legend(orient="right", symbolStrokeColor="black",
-                                      symbolStrokeWidth=2, symbolSize=120),
-                ),
                 tooltip=[alt.Tooltip("name:N", title="System"),
                          alt.Tooltip("status:N", title="Status"),
                          alt.Tooltip("ttft_p99_ms:Q", title="TTFT p99 [ms]", format=".0f"),
@@ -577,20 +609,11 @@ def figure3_hardware(
     cols = ["name", "architecture", "gpu", "gpu_label", "ttft_p99_ms",
             "cpm_served_usd_per_mtok", "cpm_lo_usd_per_mtok", "cpm_hi_usd_per_mtok"]
     data = df[cols]
-    x = alt.X("ttft_p99_ms:Q", title=_X_TTFT, scale=alt.Scale(type="log", nice=False),
-              axis=alt.Axis(values=[100, 200, 300, 500, 1000, 2000, 3000], format="~s"))
+    x = _ttft_x(df["ttft_p99_ms"].dropna())
     base = alt.Chart()
-    band = (
-        base.transform_filter(
-            "datum.architecture === 'disaggregated' && isValid(datum.cpm_lo_usd_per_mtok)"
-            " && isValid(datum.cpm_hi_usd_per_mtok)"
-            " && datum.cpm_hi_usd_per_mtok - datum.cpm_lo_usd_per_mtok > 1e-9"
-        )
-        .mark_area(opacity=0.18, interpolate="monotone")
-        .encode(x=x, y=alt.Y("cpm_lo_usd_per_mtok:Q", title=_Y_CPM),
-                y2="cpm_hi_usd_per_mtok:Q",
-                color=alt.Color("name:N", title="System", scale=scale), detail="name:N")
-    )
+    has_band = ((df["architecture"] == "disaggregated")
+                & ((df["cpm_hi_usd_per_mtok"] - df["cpm_lo_usd_per_mtok"]).abs() > 0))
+    bands = _band_layers(None, x, scale, list(dict.fromkeys(df.loc[has_band, "name"])))
     line = (
         base.transform_filter("isValid(datum.cpm_served_usd_per_mtok)")
         .mark_line(strokeWidth=2, interpolate="monotone")
@@ -598,12 +621,12 @@ def figure3_hardware(
             x=x,
             y=alt.Y("cpm_served_usd_per_mtok:Q", title=_Y_CPM, scale=alt.Scale(zero=False)),
             color=alt.Color("name:N", title="System", scale=scale,
-                            legend=alt.Legend(orient="right", symbolType="stroke")),
+                            legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3)),
             strokeDash=alt.StrokeDash(
                 "architecture:N", title="Architecture",
                 scale=alt.Scale(domain=["colocated", "chunked", "disaggregated"],
                                 range=[[1, 0], [6, 3], [2, 2]]),
-                legend=alt.Legend(orient="right", symbolType="stroke"),
+                legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3),
             ),
             tooltip=[alt.Tooltip("gpu_label:N", title="GPU"),
                      alt.Tooltip("name:N", title="System"),
@@ -612,7 +635,7 @@ def figure3_hardware(
                                  format=".3f")],
         )
     )
-    layer = alt.layer(band, line).properties(width=PANEL_WIDTH * 0.8, height=PANEL_HEIGHT * 0.8)
+    layer = alt.layer(*bands, line).properties(width=PANEL_WIDTH * 0.8, height=PANEL_HEIGHT * 0.8)
     return (
         alt.FacetChart(
             data=_inline(_records(data)),
@@ -639,22 +662,6 @@ def _vl_version() -> str | None:
     except Exception:  # pragma: no cover - very old vl_convert
         return None
     return major_minor if major_minor in supported else None
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def save_chart(
@@ -698,6 +705,6 @@ def save_chart(
     for fmt in formats:
         key = fmt.lower().lstrip(".")
         path = stem.parent / f"{stem.name}.{key}"
-        _atomic_write(path, renderers[key]())
+        atomic_write_bytes(path, renderers[key]())
         written.append(path)
     return written

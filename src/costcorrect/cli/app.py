@@ -15,6 +15,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from costcorrect import units
@@ -34,7 +35,8 @@ app = typer.Typer(
 catalog_app = typer.Typer(help="Show the sourced catalog tables.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 
-out_console = Console(soft_wrap=True)
+# Piped output gets a wide page so tables are not squeezed into 80 columns.
+out_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True, soft_wrap=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
@@ -134,14 +136,18 @@ def frontier(
     for col in ("system", "architecture", "TTFT p99 [ms]", "TPOT p99 [ms]",
                 f"CPM_served [$/MTok {sc.token_convention}]", "α·c_prefill [$/MTok]",
                 "(1-α)·c_decode [$/MTok]", "τ_KV [$/MTok]", "σ_co [$/MTok]", "Pareto"):
-        table.add_column(col, justify="right" if "[" in col else "left")
+        table.add_column(escape(col), justify="right" if "[" in col else "left")
     for p in points:
         table.add_row(p["system"], p["architecture"], _fmt(p["ttft_p99_ms"], ".0f"),
                       _fmt(p["tpot_p99_ms"], ".1f"), _fmt(p["cpm_served_usd_per_mtok"]),
                       _fmt(p["prefill_term_usd_per_mtok"]), _fmt(p["decode_term_usd_per_mtok"]),
                       _fmt(p["tau_kv_usd_per_mtok"], ".4f"), _fmt(p["sigma_co_usd_per_mtok"]),
-                      "yes" if p["pareto_optimal"] else f"no ({', '.join(p['dominated_by'] or [])})")
+                      "yes" if p["pareto_optimal"] else "no")
     out_console.print(table)
+    for p in points:
+        if p["dominated_by"]:
+            out_console.print(f"{p['system']}: dominated by {', '.join(p['dominated_by'])} "
+                              f"(cheaper at a p99 TTFT contract of {p['ttft_p99_ms']:.0f} ms)")
     for p in written:
         err_console.print(f"wrote {p}")
     err_console.print(f"wrote {out / 'frontier.json'}  ({time.perf_counter() - t0:.2f} s)")
@@ -228,7 +234,7 @@ def kv(
         f"{model} ({row['attention']}, {dtype}): {result['kv_bytes_per_token']:,} B/token; "
         f"P={prompt_tokens:,} → {kv_bytes:,} B = {result['kv_gb']:.3f} GB = {result['kv_gib']:.3f} GiB; "
         f"t_KV at {bandwidth_gb_s:g} GB/s = {t_ms:.2f} ms")
-    table = Table("interconnect", "B [GB/s]", "t_KV [ms]")
+    table = Table("interconnect", escape("B [GB/s]"), escape("t_KV [ms]"))
     for link in links:
         table.add_row(link["interconnect"], f"{link['bandwidth_gb_s']:g}", f"{link['transfer_ms']:.2f}")
     out_console.print(table)
@@ -282,11 +288,18 @@ def breakeven(
 
 
 # ----------------------------------------------------------------------------- validate
+def _fmt_value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:.4g}"
+    return escape(str(v))
+
+
 @app.command()
 @guarded
 def validate(
     paper: Annotated[str | None, typer.Option("--paper", help="Paper number, e.g. 01.")] = None,
     json_: JsonOpt = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table.")] = False,
 ):
     """Recompute every computable number in the papers; status reproduced / erratum / not-reproduced."""
     from costcorrect.validation import CLAIMS, evaluate
@@ -300,13 +313,20 @@ def validate(
     if json_:
         _emit_json({"claims": results})
         return
+    if markdown:
+        print("| id | source | paper | computed | unit | status | note |\n|---|---|---|---|---|---|---|")
+        for r in results:
+            cells = [r["id"], r["source"], str(r["paper_value"]), _fmt_value(r["computed_value"]),
+                     r["unit"], f"**{r['status']}**", r["note"]]
+            print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        return
     table = Table("id", "source", "paper", "computed", "unit", "status", "note", show_lines=False)
     style = {"reproduced": "green", "erratum": "yellow", "not-reproduced": "red"}
     for r in results:
         cv = r["computed_value"]
-        table.add_row(r["id"], r["source"], str(r["paper_value"]),
-                      f"{cv:.4g}" if isinstance(cv, float) else str(cv), r["unit"],
-                      f"[{style[r['status']]}]{r['status']}[/]", r["note"])
+        table.add_row(r["id"], r["source"], escape(str(r["paper_value"])),
+                      _fmt_value(cv), escape(r["unit"]),
+                      f"[{style[r['status']]}]{r['status']}[/]", escape(r["note"]))
     out_console.print(table)
 
 
@@ -343,10 +363,10 @@ def _show_table(name: str, catalog: Path | None, json_: bool, columns: list[str]
     if json_:
         _emit_json({name: df.to_dict(orient="records")})
         return
-    table = Table(*columns, "source", "as_of", title=f"catalog: {name}")
+    table = Table(*[escape(c) for c in columns], "source", "as_of", title=f"catalog: {name}")
     for _, r in df.iterrows():
         table.add_row(*[_fmt(r[c], "g") if isinstance(r[c], float) else str(r[c]) for c in columns],
-                      str(r["source"])[:70], str(r["as_of"]))
+                      escape(str(r["source"])[:70]), str(r["as_of"]))
     out_console.print(table)
 
 
