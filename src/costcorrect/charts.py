@@ -194,6 +194,15 @@ def _ttft_x(values: Iterable[float]) -> alt.X:
                  axis=alt.Axis(values=_log_ticks(values) or alt.Undefined, format="~s"))
 
 
+def _architecture_dash() -> alt.StrokeDash:
+    """Solid colocated, dashed chunked, dotted disaggregated — the same in every figure."""
+    return alt.StrokeDash(
+        "architecture:N", title="Architecture",
+        scale=alt.Scale(domain=["colocated", "chunked", "disaggregated"], range=[[1, 0], [6, 3], [2, 2]]),
+        legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3),
+    )
+
+
 def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale, x: alt.X) -> list[alt.Chart]:
     """η band (disaggregated only) + one line per system; data is attached per layer."""
     color = alt.Color("name:N", title="System", scale=color_scale,
@@ -217,12 +226,7 @@ def _curve_layers(df: pd.DataFrame, color_scale: alt.Scale, x: alt.X) -> list[al
             x=x,
             y=alt.Y("cpm_served_usd_per_mtok:Q", title=_Y_CPM, scale=alt.Scale(zero=False)),
             color=color,
-            strokeDash=alt.StrokeDash(
-                "architecture:N", title="Architecture",
-                scale=alt.Scale(domain=["colocated", "chunked", "disaggregated"],
-                                range=[[1, 0], [6, 3], [2, 2]]),
-                legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3),
-            ),
+            strokeDash=_architecture_dash(),
             tooltip=[alt.Tooltip("name:N", title="System"),
                      alt.Tooltip("architecture:N", title="Architecture"),
                      alt.Tooltip("ttft_p99_ms:Q", title="TTFT p99 [ms]", format=".0f"),
@@ -622,12 +626,7 @@ def figure3_hardware(
             y=alt.Y("cpm_served_usd_per_mtok:Q", title=_Y_CPM, scale=alt.Scale(zero=False)),
             color=alt.Color("name:N", title="System", scale=scale,
                             legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3)),
-            strokeDash=alt.StrokeDash(
-                "architecture:N", title="Architecture",
-                scale=alt.Scale(domain=["colocated", "chunked", "disaggregated"],
-                                range=[[1, 0], [6, 3], [2, 2]]),
-                legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=3),
-            ),
+            strokeDash=_architecture_dash(),
             tooltip=[alt.Tooltip("gpu_label:N", title="GPU"),
                      alt.Tooltip("name:N", title="System"),
                      alt.Tooltip("ttft_p99_ms:Q", title="TTFT p99 [ms]", format=".0f"),

@@ -79,6 +79,15 @@ def _infeasible_to_inf(feasible, value):
     return np.where(feasible, value, np.inf)
 
 
+def _colocated_point(setup, ok, b, pass_s, rho, ttft_s, tpot_s, P, D, quantile) -> OperatingPoint:
+    """Price a colocated instance that finishes b/D requests per mean pass of ``pass_s``."""
+    tokens_per_s = (b / D) / pass_s * (P + D) * quantile
+    cost = _infeasible_to_inf(ok, units.usd_per_mtok(setup.price_usd_per_hour, tokens_per_s))
+    nan = np.full_like(P, np.nan)
+    zero = np.zeros_like(P)
+    return OperatingPoint(ok, b, rho, ttft_s, tpot_s, cost, nan, nan, zero, zero)
+
+
 def _z(quantile):
     return NormalDist().inv_cdf(quantile)
 
@@ -124,10 +133,7 @@ def colocated_operating_point(
     b = bisect_max(feasible, np.ones_like(P), np.maximum(b_mem, 1.0))
     ok = feasible(np.ones_like(P)) & (b_mem >= 1.0)
     _t_d, cycle, rho, tpot_b, ttft_b = metrics(b)
-    tokens_per_s = (b / D) / cycle * (P + D) * quantile
-    cost = _infeasible_to_inf(ok, units.usd_per_mtok(setup.price_usd_per_hour, tokens_per_s))
-    nan = np.full_like(P, np.nan)
-    return OperatingPoint(ok, b, rho, ttft_b, tpot_b, cost, nan, nan, np.zeros_like(P), np.zeros_like(P))
+    return _colocated_point(setup, ok, b, cycle, rho, ttft_b, tpot_b, P, D, quantile)
 
 
 def chunked_operating_point(
@@ -178,10 +184,7 @@ def chunked_operating_point(
     b = bisect_max(feasible, np.ones_like(P), np.maximum(b_mem, 1.0))
     ok = feasible(np.ones_like(P)) & (b_mem >= 1.0)
     mean_pass, rho, tpot_b, ttft_b = metrics(b)
-    tokens_per_s = (b / D) / mean_pass * (P + D) * quantile
-    cost = _infeasible_to_inf(ok, units.usd_per_mtok(setup.price_usd_per_hour, tokens_per_s))
-    nan = np.full_like(P, np.nan)
-    return OperatingPoint(ok, b, rho, ttft_b, tpot_b, cost, nan, nan, np.zeros_like(P), np.zeros_like(P))
+    return _colocated_point(setup, ok, b, mean_pass, rho, ttft_b, tpot_b, P, D, quantile)
 
 
 def disaggregated_operating_point(
