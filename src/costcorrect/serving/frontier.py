@@ -123,8 +123,19 @@ def _f(x) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def frontier_points(catalog: Catalog, scenario: Scenario, gpu_id: str | None = None) -> list[dict]:
-    """One operating point per system at the scenario's contract, with Pareto flags."""
+#: Cost differences below this share are ties: they are inside the model's numerical and
+#: calibration noise (the η band alone moves P/D costs by more), so they decide nothing.
+PARETO_TOLERANCE = 0.005
+
+
+def frontier_points(
+    catalog: Catalog, scenario: Scenario, gpu_id: str | None = None, tolerance: float = PARETO_TOLERANCE
+) -> list[dict]:
+    """One operating point per system at the scenario's contract, with Pareto flags.
+
+    A point is dominated when another system, held to this point's achieved p99 TTFT as
+    its contract, serves for more than ``tolerance`` less.
+    """
     gpu_id = gpu_id or scenario.gpu
     setup = setup_for(catalog, scenario, gpu_id)
     points = []
@@ -171,7 +182,7 @@ def frontier_points(catalog: Catalog, scenario: Scenario, gpu_id: str | None = N
             knobs = system_knobs(catalog, scenario, q["system"], gpu_id)
             c = _decompose_system(setup, knobs, scenario, p["ttft_p99_ms"],
                                   scenario.slo.tpot_p99_ms).cpm_served_usd_per_mtok
-            if np.isfinite(c) and c < p["cpm_served_usd_per_mtok"] * (1 - 1e-6):
+            if np.isfinite(c) and c < p["cpm_served_usd_per_mtok"] * (1 - tolerance):
                 cheaper.append(q["system"])
         p["pareto_optimal"] = not cheaper
         p["dominated_by"] = cheaper or None
