@@ -88,3 +88,40 @@ def test_catalog_commands(table):
     rows = json.loads(r.stdout)[table]
     assert rows and all(row["source"] and row["as_of"] for row in rows)
     assert run("catalog", table).exit_code == 0
+
+
+def test_cpm_from_goodput_matches_the_unit_definition():
+    r = run("cpm", "--gpu", "h100-sxm", "--num-gpus", "4", "--price-usd-per-gpu-hour", "2.5",
+            "--goodput-tokens-per-s", "1000", "--json")
+    assert r.exit_code == 0, r.output
+    # $10/h for 3.6 MTok/h = $2.777.../MTok.
+    assert json.loads(r.stdout)["cpm_served_usd_per_mtok"] == pytest.approx(10 / 3.6)
+
+
+def test_cpm_from_phase_throughputs_weights_by_alpha():
+    r = run("cpm", "--gpu", "h100-sxm", "--num-gpus", "1", "--price-usd-per-gpu-hour", "3.6",
+            "--prefill-tokens-per-s", "4000", "--decode-tokens-per-s", "500", "--alpha", "0.8", "--json")
+    out = json.loads(r.stdout)
+    assert out["c_prefill_usd_per_mtok"] == pytest.approx(0.25)
+    assert out["c_decode_usd_per_mtok"] == pytest.approx(2.0)
+    assert out["cpm_served_usd_per_mtok"] == pytest.approx(0.8 * 0.25 + 0.2 * 2.0)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--alpha", "1.3", "--prefill-tokens-per-s", "1", "--decode-tokens-per-s", "1"], "alpha"),
+    (["--goodput-tokens-per-s", "-5"], "goodput_tokens_per_s"),
+    ([], "throughput"),
+])
+def test_cpm_bad_input(args, needle):
+    r = run("cpm", "--gpu", "h100-sxm", "--num-gpus", "1", *args)
+    assert r.exit_code == 2 and needle in r.stderr
+
+
+def test_set_overrides_reach_the_run(tmp_path):
+    r = run("frontier", "--no-figures", "--out", str(tmp_path), "--json",
+            "--set", "gpu=h200-sxm", "--set", "slo.ttft_p99_ms=800")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["gpu"] == "h200-sxm" and out["slo"]["ttft_p99_ms"] == 800
+    bad = run("frontier", "--no-figures", "--out", str(tmp_path), "--set", "slo.ttft=3")
+    assert bad.exit_code == 2 and "slo.ttft" in bad.stderr

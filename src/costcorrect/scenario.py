@@ -132,3 +132,30 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise InputError("scenario", f"{p.name}{where}", "valid YAML or TOML") from None
     return scenario_from_dict(doc, p.name)
+
+
+def apply_overrides(scenario: Scenario, assignments: list[str] | None) -> Scenario:
+    """Apply ``key.path=value`` overrides (values parsed as YAML) and re-validate.
+
+    >>> apply_overrides(Scenario(), ["slo.ttft_p99_ms=300", "gpu=h200-sxm"]).slo.ttft_p99_ms
+    300.0
+    """
+    if not assignments:
+        return scenario
+    doc = scenario.model_dump()
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--set", item, "key.path=value, e.g. slo.ttft_p99_ms=300")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise InputError(f"--set {key}", raw, "a YAML scalar, list or mapping") from None
+        node = doc
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise InputError("--set", key, "a path to an existing scenario field")
+            node = node[part]
+        node[parts[-1]] = value
+    return scenario_from_dict(doc, "--set")

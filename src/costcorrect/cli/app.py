@@ -22,7 +22,7 @@ from costcorrect import units
 from costcorrect.catalog import Catalog
 from costcorrect.errors import InputError, check_range
 from costcorrect.io import atomic_write_text, dumps
-from costcorrect.scenario import load_scenario
+from costcorrect.scenario import apply_overrides, load_scenario
 
 app = typer.Typer(
     name="costcorrect",
@@ -44,6 +44,10 @@ ScenarioOpt = Annotated[
     Path | None,
     typer.Option("--scenario", help="Scenario YAML/TOML; default: the embedded paper-01 slice."),
 ]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario field, e.g. --set slo.ttft_p99_ms=300 (repeatable)."),
+]
 OverlayOpt = Annotated[
     Path | None, typer.Option("--catalog", help="YAML overlay adding/overriding catalog rows.")
 ]
@@ -63,8 +67,8 @@ def guarded(fn):
     return wrapper
 
 
-def _load(scenario: Path | None, overlay: Path | None):
-    sc = load_scenario(scenario)
+def _load(scenario: Path | None, overlay: Path | None, overrides: list[str] | None = None):
+    sc = apply_overrides(load_scenario(scenario), overrides)
     cat = Catalog.load(overlay or sc.catalog_overlay)
     return sc, cat
 
@@ -88,6 +92,7 @@ def frontier(
     catalog: OverlayOpt = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures",
                                           help="Write Figures 1-3 (PNG + SVG).")] = True,
+    set_: SetOpt = None,
 ):
     """The main job: CPM_served [$ per million SLO-compliant output tokens] of the five
     published serving systems on one model x GPU x contract, their Pareto set, the
@@ -95,7 +100,7 @@ def frontier(
     from costcorrect.serving import frontier as fr
 
     t0 = time.perf_counter()
-    sc, cat = _load(scenario, catalog)
+    sc, cat = _load(scenario, catalog, set_)
     points = fr.frontier_points(cat, sc)
     price, price_source = fr.resolve_price(cat, sc, sc.gpu)
     surface = _surface(cat, sc, sc.gpu)
@@ -251,13 +256,14 @@ def breakeven(
     scenario: ScenarioOpt = None,
     catalog: OverlayOpt = None,
     json_: JsonOpt = False,
+    set_: SetOpt = None,
 ):
     """Break-even surface CPM_co vs CPM_P/D [$/MTok] over α x B at each SLO bin (01 §4.5)."""
     if alpha_steps is not None:
         check_range("alpha_steps", alpha_steps, 2, 2000)
     if bandwidth_steps is not None:
         check_range("bandwidth_steps", bandwidth_steps, 2, 2000)
-    sc, cat = _load(scenario, catalog)
+    sc, cat = _load(scenario, catalog, set_)
     gpu_id = gpu or sc.gpu
     cat.gpu(gpu_id)
     t0 = time.perf_counter()
@@ -285,6 +291,60 @@ def breakeven(
             f"SLO (TTFT {row['ttft_p99_ms']:g} ms, TPOT {row['tpot_p99_ms']:g} ms): disaggregation "
             f"cheaper on {row['disaggregated_cheaper_share']:.0%} of the α x B grid")
     err_console.print(f"{s.cpm_colocated_usd_per_mtok.size:,} cells in {elapsed * 1e3:.0f} ms")
+
+
+# ----------------------------------------------------------------------------- cpm
+@app.command()
+@guarded
+def cpm(
+    gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id, e.g. h100-sxm.")],
+    num_gpus: Annotated[int, typer.Option("--num-gpus", help="GPUs that sustain the throughput [-].")],
+    goodput_tokens_per_s: Annotated[float | None, typer.Option(
+        "--goodput-tokens-per-s", help="SLO-compliant tokens per second of the whole deployment [tok/s].")] = None,
+    prefill_tokens_per_s: Annotated[float | None, typer.Option(
+        "--prefill-tokens-per-s", help="Prefill throughput of the deployment under the SLO [tok/s].")] = None,
+    decode_tokens_per_s: Annotated[float | None, typer.Option(
+        "--decode-tokens-per-s", help="Decode throughput of the deployment under the SLO [tok/s].")] = None,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="Prefill share α = P/(P+D) in [0, 1].")] = None,
+    price_usd_per_gpu_hour: Annotated[float | None, typer.Option(
+        "--price-usd-per-gpu-hour", help="Price per GPU-hour [$/h]; default: catalog default.")] = None,
+    catalog: OverlayOpt = None,
+    json_: JsonOpt = False,
+):
+    """CPM_served [$/MTok] from a measured or published throughput (01 §2), or α c_prefill +
+    (1-α) c_decode from per-phase throughputs (01 §4.1), on a catalog GPU's price."""
+    from costcorrect.serving.decomposition import cpm_served_usd_per_mtok
+
+    check_range("num_gpus", num_gpus, 1, None)
+    cat = Catalog.load(catalog)
+    if price_usd_per_gpu_hour is None:
+        row = cat.default_price(gpu)
+        price, source = float(row["usd_per_gpu_hour"]), f"{row['provider']} {row['offering']} ({row['as_of']})"
+    else:
+        check_range("price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0, None, lo_open=True)
+        cat.gpu(gpu)
+        price, source = price_usd_per_gpu_hour, "user"
+    result = {"gpu": gpu, "num_gpus": num_gpus, "price_usd_per_gpu_hour": price, "price_source": source}
+    if goodput_tokens_per_s is not None:
+        check_range("goodput_tokens_per_s", goodput_tokens_per_s, 0, None, lo_open=True)
+        result["cpm_served_usd_per_mtok"] = float(cpm_served_usd_per_mtok(price, num_gpus, goodput_tokens_per_s))
+    elif None not in (prefill_tokens_per_s, decode_tokens_per_s, alpha):
+        check_range("prefill_tokens_per_s", prefill_tokens_per_s, 0, None, lo_open=True)
+        check_range("decode_tokens_per_s", decode_tokens_per_s, 0, None, lo_open=True)
+        check_range("alpha", alpha, 0, 1)
+        c_p = float(cpm_served_usd_per_mtok(price, num_gpus, prefill_tokens_per_s))
+        c_d = float(cpm_served_usd_per_mtok(price, num_gpus, decode_tokens_per_s))
+        result.update({"alpha": alpha, "c_prefill_usd_per_mtok": c_p, "c_decode_usd_per_mtok": c_d,
+                       "cpm_served_usd_per_mtok": alpha * c_p + (1 - alpha) * c_d,
+                       "token_convention": "prompt+output"})
+    else:
+        raise InputError("throughput", None,
+                         "--goodput-tokens-per-s, or all of --prefill-tokens-per-s, --decode-tokens-per-s, --alpha")
+    if json_:
+        _emit_json(result)
+        return
+    out_console.print(f"CPM_served = ${result['cpm_served_usd_per_mtok']:.4f} per MTok "
+                      f"({num_gpus} x {gpu} at ${price:.3f}/GPU-h, {source})")
 
 
 # ----------------------------------------------------------------------------- validate
@@ -338,12 +398,13 @@ def figures(
         "costcorrect-out"),
     scenario: ScenarioOpt = None,
     catalog: OverlayOpt = None,
+    set_: SetOpt = None,
 ):
     """Write paper 01's Figures 1-3 (PNG + SVG) for a scenario."""
     from costcorrect import charts
     from costcorrect.serving import frontier as fr
 
-    sc, cat = _load(scenario, catalog)
+    sc, cat = _load(scenario, catalog, set_)
     written = []
     written += charts.save_chart(charts.figure1_frontier(fr.frontier_curves(cat, sc),
                                                          fr.frontier_points(cat, sc)),
