@@ -125,3 +125,14 @@ def test_set_overrides_reach_the_run(tmp_path):
     assert out["gpu"] == "h200-sxm" and out["slo"]["ttft_p99_ms"] == 800
     bad = run("frontier", "--no-figures", "--out", str(tmp_path), "--set", "slo.ttft=3")
     assert bad.exit_code == 2 and "slo.ttft" in bad.stderr
+
+
+@pytest.mark.parametrize("scenario", ["long-context-h200.yaml", "code-completion-fp8.toml"])
+def test_examples_run(tmp_path, scenario):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    r = run("frontier", "--scenario", str(root / scenario), "--catalog", str(root / "my-catalog.yaml"),
+            "--no-figures", "--out", str(tmp_path), "--json")
+    assert r.exit_code == 0, r.output
+    assert all(p["cpm_served_usd_per_mtok"] for p in json.loads(r.stdout)["points"])
