@@ -363,22 +363,18 @@ def _tight_tpot(ctx):
 
 
 def _clipped_slack(ctx):
-    from costcorrect.serving.decomposition import clip_colocation_slack
+    """vLLM's slack share clipped at the utilization 4 req/s per H100 means (01 §6.3)."""
+    from costcorrect.serving.decomposition import clip_colocation_slack, token_convention_factor
 
     sc = ctx.scenario
-    alpha = fr.workload_alpha(sc)
-    d = _cpm(ctx, "vllm", alpha, 500, 50)
-    op = d.operating_point
-    d_tokens = sc.workload.output_tokens
-    p_tokens = sc.workload.prompt_tokens
-    # requests/s per GPU at capacity: compliant tokens/s over (P+D), per GPU.
+    p_tokens, d_tokens = sc.workload.prompt_tokens, sc.workload.output_tokens
+    d = _cpm(ctx, "vllm", fr.workload_alpha(sc), 500, 50)
     setup = fr.setup_for(ctx.catalog, sc, "h100-sxm")
-    cpm_total = d.cpm_served_usd_per_mtok / ((p_tokens + d_tokens) / d_tokens)
-    tokens_per_s = setup.price_usd_per_hour / units.SECONDS_PER_HOUR / (cpm_total / 1e6)
+    # Capacity in requests/s per GPU: compliant prompt+output tokens/s over (P + D), per GPU.
+    cpm_total = d.cpm_served_usd_per_mtok / token_convention_factor(p_tokens, d_tokens, sc.token_convention)
+    tokens_per_s = setup.price_usd_per_hour / units.SECONDS_PER_HOUR / (cpm_total / units.TOKENS_PER_MTOK)
     capacity_rps_per_gpu = tokens_per_s / (p_tokens + d_tokens) / setup.num_gpus
-    utilization = 4.0 / capacity_rps_per_gpu
-    del op
-    return float(clip_colocation_slack(d.sigma_co_fraction, utilization))
+    return float(clip_colocation_slack(d.sigma_co_fraction, 4.0 / capacity_rps_per_gpu))
 
 
 def _vllm_dominated(ctx, gpu):
