@@ -25,7 +25,6 @@ from costcorrect.catalog import Catalog
 from costcorrect.io import atomic_write_text
 from costcorrect.scenario import load_scenario
 from costcorrect.serving import frontier as fr
-from costcorrect.serving.breakeven import breakeven_surface
 from costcorrect.serving.decomposition import decompose, prompt_tokens_for_share
 
 BINS = [(200, 30), (500, 50), (1000, 80)]
@@ -52,7 +51,7 @@ def main() -> None:
     d_tokens = sc.workload.output_tokens
 
     def grid():
-        breakeven_surface(setup, alpha, bw, BINS, d_tokens, queue_servers=sc.queue_servers)
+        fr.scenario_breakeven(cat, sc)
 
     grid()  # warm caches (wait-curve table)
     vec_best, vec_med = best_of(grid)

@@ -137,6 +137,11 @@ class Catalog:
         return _clean(pool.iloc[(len(pool) - 1) // 2].to_dict())
 
 
+def price_label(row: dict) -> str:
+    """Where a price row comes from, for tables and JSON: ``provider offering (as_of)``."""
+    return f"{row['provider']} {row['offering']} ({row['as_of']})"
+
+
 def _clean(d: dict) -> dict:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
 

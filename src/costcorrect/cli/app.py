@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from costcorrect import units
-from costcorrect.catalog import Catalog
+from costcorrect.catalog import Catalog, price_label
 from costcorrect.errors import InputError, check_range
 from costcorrect.io import atomic_write_text, dumps
 from costcorrect.scenario import apply_overrides, load_scenario
@@ -103,7 +103,7 @@ def frontier(
     sc, cat = _load(scenario, catalog, set_)
     points = fr.frontier_points(cat, sc)
     price, price_source = fr.resolve_price(cat, sc, sc.gpu)
-    surface = _surface(cat, sc, sc.gpu)
+    surface = fr.scenario_breakeven(cat, sc, sc.gpu)
     written = []
     if figures:
         from costcorrect import charts
@@ -156,25 +156,6 @@ def frontier(
     for p in written:
         err_console.print(f"wrote {p}")
     err_console.print(f"wrote {out / 'frontier.json'}  ({time.perf_counter() - t0:.2f} s)")
-
-
-def _surface(cat, sc, gpu_id, alpha_steps=None, bandwidth_steps=None):
-    from costcorrect.serving import frontier as fr
-    from costcorrect.serving.breakeven import breakeven_surface
-
-    g = sc.breakeven
-    sarathi = cat.system("sarathi-serve") if "sarathi-serve" in set(cat.table("systems")["id"]) else {}
-    return breakeven_surface(
-        fr.setup_for(cat, sc, gpu_id),
-        np.linspace(g.alpha_min, g.alpha_max, alpha_steps or g.alpha_steps),
-        np.geomspace(g.bandwidth_min_gb_s, g.bandwidth_max_gb_s, bandwidth_steps or g.bandwidth_steps),
-        [(b.ttft_p99_ms, b.tpot_p99_ms) for b in sc.slo_bins],
-        sc.workload.output_tokens,
-        overlap_eta=sc.overlap_eta,
-        chunk_tokens=float(sarathi.get("chunk_tokens") or 512),
-        queue_servers=sc.queue_servers,
-        token_convention=sc.token_convention,
-    )
 
 
 def _crossover_summary(surface) -> list[dict]:
@@ -263,11 +244,13 @@ def breakeven(
         check_range("alpha_steps", alpha_steps, 2, 2000)
     if bandwidth_steps is not None:
         check_range("bandwidth_steps", bandwidth_steps, 2, 2000)
+    from costcorrect.serving.frontier import scenario_breakeven
+
     sc, cat = _load(scenario, catalog, set_)
     gpu_id = gpu or sc.gpu
     cat.gpu(gpu_id)
     t0 = time.perf_counter()
-    s = _surface(cat, sc, gpu_id, alpha_steps, bandwidth_steps)
+    s = scenario_breakeven(cat, sc, gpu_id, alpha_steps, bandwidth_steps)
     elapsed = time.perf_counter() - t0
     if json_:
         S, A, B = s.cpm_colocated_usd_per_mtok.shape
@@ -319,7 +302,7 @@ def cpm(
     cat = Catalog.load(catalog)
     if price_usd_per_gpu_hour is None:
         row = cat.default_price(gpu)
-        price, source = float(row["usd_per_gpu_hour"]), f"{row['provider']} {row['offering']} ({row['as_of']})"
+        price, source = float(row["usd_per_gpu_hour"]), price_label(row)
     else:
         check_range("price_usd_per_gpu_hour", price_usd_per_gpu_hour, 0, None, lo_open=True)
         cat.gpu(gpu)
@@ -409,7 +392,7 @@ def figures(
     written += charts.save_chart(charts.figure1_frontier(fr.frontier_curves(cat, sc),
                                                          fr.frontier_points(cat, sc)),
                                  out / "figure1_frontier")
-    written += charts.save_chart(charts.figure2_breakeven(_surface(cat, sc, sc.gpu)),
+    written += charts.save_chart(charts.figure2_breakeven(fr.scenario_breakeven(cat, sc, sc.gpu)),
                                  out / "figure2_breakeven")
     written += charts.save_chart(charts.figure3_hardware(fr.hardware_curves(cat, sc)),
                                  out / "figure3_hardware")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from costcorrect.catalog import Catalog
+from costcorrect.catalog import Catalog, price_label
 from costcorrect.errors import InputError
 from costcorrect.scenario import Scenario
+from costcorrect.serving.breakeven import BreakevenSurface, breakeven_surface
 from costcorrect.serving.decomposition import decompose, prefill_share
 from costcorrect.serving.roofline import Efficiency, ServingSetup
 from costcorrect.serving.setup import build_setup
@@ -30,7 +31,7 @@ def resolve_price(catalog: Catalog, scenario: Scenario, gpu_id: str) -> tuple[fl
     if scenario.price_usd_per_gpu_hour is not None and gpu_id == scenario.gpu:
         return float(scenario.price_usd_per_gpu_hour), "scenario"
     row = catalog.default_price(gpu_id)
-    return float(row["usd_per_gpu_hour"]), f"{row['provider']} {row['offering']} ({row['as_of']})"
+    return float(row["usd_per_gpu_hour"]), price_label(row)
 
 
 def setup_for(catalog: Catalog, scenario: Scenario, gpu_id: str | None = None) -> ServingSetup:
@@ -139,8 +140,9 @@ def frontier_points(
     gpu_id = gpu_id or scenario.gpu
     setup = setup_for(catalog, scenario, gpu_id)
     points = []
+    knobs_of = {s: system_knobs(catalog, scenario, s, gpu_id) for s in scenario.systems}
     for system_id in scenario.systems:
-        knobs = system_knobs(catalog, scenario, system_id, gpu_id)
+        knobs = knobs_of[system_id]
         d = _decompose_system(setup, knobs, scenario, scenario.slo.ttft_p99_ms, scenario.slo.tpot_p99_ms)
         op = d.operating_point
         cpm = _f(d.cpm_served_usd_per_mtok)
@@ -179,8 +181,7 @@ def frontier_points(
         for q in points:
             if q is p:
                 continue
-            knobs = system_knobs(catalog, scenario, q["system"], gpu_id)
-            c = _decompose_system(setup, knobs, scenario, p["ttft_p99_ms"],
+            c = _decompose_system(setup, knobs_of[q["system"]], scenario, p["ttft_p99_ms"],
                                   scenario.slo.tpot_p99_ms).cpm_served_usd_per_mtok
             if np.isfinite(c) and c < p["cpm_served_usd_per_mtok"] * (1 - tolerance):
                 cheaper.append(q["system"])
@@ -227,6 +228,28 @@ def hardware_curves(catalog: Catalog, scenario: Scenario) -> pd.DataFrame:
             if exc.field != "weight_dtype":
                 raise
     return pd.concat(frames, ignore_index=True)
+
+
+def scenario_breakeven(
+    catalog: Catalog, scenario: Scenario, gpu_id: str | None = None,
+    alpha_steps: int | None = None, bandwidth_steps: int | None = None,
+) -> BreakevenSurface:
+    """The scenario's break-even grid (01 §5.2) on one GPU; colocation uses Sarathi-Serve's chunk."""
+    gpu_id = gpu_id or scenario.gpu
+    g = scenario.breakeven
+    has_sarathi = "sarathi-serve" in set(catalog.table("systems")["id"])
+    chunk = system_knobs(catalog, scenario, "sarathi-serve", gpu_id).chunk_tokens if has_sarathi else 512.0
+    return breakeven_surface(
+        setup_for(catalog, scenario, gpu_id),
+        np.linspace(g.alpha_min, g.alpha_max, alpha_steps or g.alpha_steps),
+        np.geomspace(g.bandwidth_min_gb_s, g.bandwidth_max_gb_s, bandwidth_steps or g.bandwidth_steps),
+        [(b.ttft_p99_ms, b.tpot_p99_ms) for b in scenario.slo_bins],
+        scenario.workload.output_tokens,
+        overlap_eta=scenario.overlap_eta,
+        chunk_tokens=chunk,
+        queue_servers=scenario.queue_servers,
+        token_convention=scenario.token_convention,
+    )
 
 
 def workload_alpha(scenario: Scenario) -> float:
