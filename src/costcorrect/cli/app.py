@@ -6,79 +6,33 @@ progress go to stderr; bad input is one line on stderr and exit code 2.
 
 from __future__ import annotations
 
-import functools
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from costcorrect import units
 from costcorrect.catalog import Catalog, price_label
+from costcorrect.cli.common import (
+    JsonOpt,
+    OverlayOpt,
+    ScenarioOpt,
+    SetOpt,
+    _emit_json,
+    _fmt,
+    _load,
+    app,
+    catalog_app,
+    err_console,
+    guarded,
+    out_console,
+)
 from costcorrect.errors import InputError, check_range
 from costcorrect.io import atomic_write_text, dumps
-from costcorrect.scenario import apply_overrides, load_scenario
-
-app = typer.Typer(
-    name="costcorrect",
-    help="Inference economics: cost per million SLO-compliant served tokens (CPM_served, "
-         "$/MTok) and the serving frontier of paper 01.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-catalog_app = typer.Typer(help="Show the sourced catalog tables.", no_args_is_help=True)
-app.add_typer(catalog_app, name="catalog")
-
-# Piped output gets a wide page so tables are not squeezed into 80 columns.
-out_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 220)
-err_console = Console(stderr=True, soft_wrap=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
-ScenarioOpt = Annotated[
-    Path | None,
-    typer.Option("--scenario", help="Scenario YAML/TOML; default: the embedded paper-01 slice."),
-]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a scenario field, e.g. --set slo.ttft_p99_ms=300 (repeatable)."),
-]
-OverlayOpt = Annotated[
-    Path | None, typer.Option("--catalog", help="YAML overlay adding/overriding catalog rows.")
-]
-
-
-def guarded(fn):
-    """Turn :class:`InputError` into one line on stderr and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:
-            err_console.print(f"error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _load(scenario: Path | None, overlay: Path | None, overrides: list[str] | None = None):
-    sc = apply_overrides(load_scenario(scenario), overrides)
-    cat = Catalog.load(overlay or sc.catalog_overlay)
-    return sc, cat
-
-
-def _emit_json(obj, indent: int | None = 2) -> None:
-    sys.stdout.write(dumps(obj, indent=indent) + "\n")
-
-
-def _fmt(x, spec=".3f") -> str:
-    return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, spec)
 
 
 # ----------------------------------------------------------------------------- frontier
@@ -459,6 +413,21 @@ def catalog_interconnects(catalog: OverlayOpt = None, json_: JsonOpt = False):
 def catalog_claims(catalog: OverlayOpt = None, json_: JsonOpt = False):
     """Published headline numbers of the five systems."""
     _show_table("published_claims", catalog, json_, ["id", "metric", "value", "unit"])
+
+
+def _import_command_modules() -> None:
+    """Import every ``cli/cmd_*.py`` so its ``@app.command()`` functions register."""
+    import importlib
+    import pkgutil
+
+    import costcorrect.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"costcorrect.cli.{info.name}")
+
+
+_import_command_modules()
 
 
 def main() -> None:
