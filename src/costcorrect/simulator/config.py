@@ -1,0 +1,260 @@
+"""Simulator scenarios: a pydantic model loaded from YAML/TOML (issue-4 keys are a contract).
+
+The issue-4 keys (``model``, ``gpu``, ``tensor_parallel``, ``architecture``, ``chunk_tokens``,
+``prefill_instances``, ``decode_instances``, ``kv_bandwidth_gb_s``, ``workload.*``,
+``slo.*``, ``seed``) must keep loading; everything else has a documented default.
+Unknown keys are rejected with the nearest valid key, so a typo never silently
+falls back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from costcorrect.errors import InputError
+
+Architecture = Literal["colocated", "chunked", "disaggregated"]
+ARCHITECTURES: tuple[str, ...] = ("colocated", "chunked", "disaggregated")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LengthDist(_Strict):
+    """A token-length distribution; draws are rounded to integers ≥ ``min``."""
+
+    dist: Literal["fixed", "uniform", "lognormal", "empirical"] = "fixed"
+    mean: float | None = Field(None, gt=0, le=10_000_000, description="mean length [tokens]")
+    cv: float = Field(1.0, ge=0, le=20, description="coefficient of variation (lognormal) [-]")
+    min: int = Field(1, ge=1, le=10_000_000, description="smallest length [tokens]")
+    max: int = Field(1_000_000, ge=1, le=10_000_000, description="largest length [tokens]")
+    values: list[int] | None = Field(None, description="empirical: lengths to resample [tokens]")
+    file: str | None = Field(None, description="empirical: CSV with one column of lengths")
+    column: str | None = Field(None, description="empirical: column name in `file`")
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.dist in ("fixed", "uniform", "lognormal") and self.mean is None:
+            raise ValueError(f"dist {self.dist} needs `mean`")
+        if self.dist == "empirical" and not (self.values or self.file):
+            raise ValueError("dist empirical needs `values` or `file`")
+        if self.max < self.min:
+            raise ValueError("`max` must be >= `min`")
+        return self
+
+
+class SimWorkload(_Strict):
+    """Arrivals and request shapes."""
+
+    arrival: Literal["poisson", "gamma", "trace", "closed"] = "poisson"
+    rate_per_s: float | None = Field(2.0, gt=0, le=1_000_000, description="mean arrival rate [req/s]")
+    num_requests: int = Field(2000, ge=1, le=100_000_000, description="requests to simulate [-]")
+    cv: float = Field(2.0, gt=0, le=50, description="gamma: inter-arrival coefficient of variation [-]")
+    concurrency: int | None = Field(None, ge=1, le=1_000_000,
+                                    description="closed: requests in flight at all times [-]")
+    prompt_tokens: LengthDist = LengthDist(dist="lognormal", mean=1155, cv=1.0)
+    output_tokens: LengthDist = LengthDist(dist="lognormal", mean=211, cv=1.0)
+    trace: str | None = Field(None, description="Azure LLM trace CSV or Mooncake JSONL path")
+    trace_format: Literal["auto", "azure", "mooncake"] = "auto"
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.arrival == "trace" and not self.trace:
+            raise ValueError("arrival trace needs `trace` (a file path)")
+        if self.arrival == "closed" and self.concurrency is None:
+            raise ValueError("arrival closed needs `concurrency`")
+        if self.arrival in ("poisson", "gamma") and self.rate_per_s is None:
+            raise ValueError(f"arrival {self.arrival} needs `rate_per_s`")
+        return self
+
+
+class SimSLO(_Strict):
+    ttft_p99_ms: float = Field(500.0, gt=0, le=3_600_000, description="TTFT bound [ms]")
+    tpot_p99_ms: float = Field(50.0, gt=0, le=600_000, description="mean-TPOT bound [ms]")
+
+
+class SimEfficiency(_Strict):
+    """Execution-time model factors; defaults come from the catalog (``efficiency.yaml``)."""
+
+    mfu: float | None = Field(None, gt=0, le=1, description="achieved share of peak FLOP/s [-]")
+    mbu: float | None = Field(None, gt=0, le=1, description="achieved share of peak HBM bandwidth [-]")
+    overhead_ms: float | None = Field(None, ge=0, le=1000, description="fixed cost per iteration [ms]")
+    memory_fraction: float | None = Field(None, gt=0, le=1, description="usable HBM share [-]")
+    comm_latency_us: float = Field(0.0, ge=0, le=10_000,
+                                   description="fixed latency per TP all-reduce call [us]")
+
+
+class SimScenario(_Strict):
+    """One simulated deployment under one workload and contract."""
+
+    name: str = "custom"
+    model: str = "llama-2-70b"
+    gpu: str = "h100-sxm"
+    tensor_parallel: int = Field(4, ge=1, le=576, description="GPUs per replica [-]")
+    architecture: Architecture = "chunked"
+    replicas: int = Field(1, ge=1, le=100_000, description="colocated/chunked: replicas [-]")
+    chunk_tokens: int = Field(512, ge=16, le=1_000_000, description="chunked: token budget per iteration")
+    prefill_instances: int = Field(1, ge=1, le=100_000, description="disaggregated: prefill replicas")
+    decode_instances: int = Field(1, ge=1, le=100_000, description="disaggregated: decode replicas")
+    kv_bandwidth_gb_s: float = Field(50.0, gt=0, le=100_000,
+                                     description="disaggregated: KV link per prefill replica [GB/s]")
+    overlap_eta: float = Field(0.5, ge=0, le=1, description="share of KV transfer hidden by decode [-]")
+    weight_dtype: Literal["bf16", "fp8"] = "bf16"
+    kv_dtype: Literal["bf16", "fp8"] = "bf16"
+    price_usd_per_gpu_hour: float | None = Field(None, gt=0, le=1000)
+    block_size_tokens: int = Field(16, ge=1, le=4096, description="paged-KV block [tokens]")
+    max_batch_tokens: int = Field(8192, ge=16, le=10_000_000,
+                                  description="colocated/prefill: tokens per prefill iteration")
+    max_batch_requests: int = Field(256, ge=1, le=100_000, description="running requests per replica")
+    dispatch: Literal["least-loaded", "round-robin"] = "least-loaded"
+    token_convention: Literal["output", "prompt+output"] = "output"
+    workload: SimWorkload = SimWorkload()
+    slo: SimSLO = SimSLO()
+    efficiency: SimEfficiency = SimEfficiency()
+    latency_table: str | None = Field(None, description="CSV of measured iteration times (table predictor)")
+    catalog_overlay: str | None = None
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+
+    @property
+    def num_gpus(self) -> int:
+        if self.architecture == "disaggregated":
+            return (self.prefill_instances + self.decode_instances) * self.tensor_parallel
+        return self.replicas * self.tensor_parallel
+
+
+# ----------------------------------------------------------------------------- loading
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that owns the field at ``loc[:-1]``."""
+    current = model
+    for part in loc[:-1]:
+        if not isinstance(part, str):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if nxt is None:
+            return None
+        current = nxt
+    return current
+
+
+def _nearest_key(model: type[BaseModel], loc: tuple) -> str:
+    owner = _model_at(model, loc)
+    if owner is None:
+        return "no such field (check spelling)"
+    valid = list(owner.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"no such field; {hint}valid: {', '.join(valid)}"
+
+
+def describe_validation_error(model: type[BaseModel], exc: ValidationError, origin: str) -> InputError:
+    """Turn pydantic's first error into an :class:`InputError` naming field and allowed range."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    field = ".".join(str(p) for p in loc) or "scenario"
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _nearest_key(model, loc)
+    else:
+        allowed = {
+            "greater_than": lambda: f"> {ctx.get('gt')}",
+            "greater_than_equal": lambda: f">= {ctx.get('ge')}",
+            "less_than": lambda: f"< {ctx.get('lt')}",
+            "less_than_equal": lambda: f"<= {ctx.get('le')}",
+            "literal_error": lambda: f"one of {ctx.get('expected')}",
+            "missing": lambda: "a value (required)",
+        }.get(kind, lambda: str(err["msg"]).removeprefix("Value error, "))()
+    return InputError(f"{origin}.{field}" if field != "scenario" else origin, err.get("input"), allowed)
+
+
+def sim_scenario_from_dict(doc, origin: str = "scenario", base_dir: Path | None = None) -> SimScenario:
+    """Validate a mapping; relative file paths in it resolve against ``base_dir``."""
+    if not isinstance(doc, dict):
+        raise InputError(origin, type(doc).__name__, "a mapping of scenario fields")
+    try:
+        sc = SimScenario.model_validate(doc)
+    except ValidationError as exc:
+        raise describe_validation_error(SimScenario, exc, origin) from None
+    if base_dir is not None:
+        sc = _resolve_paths(sc, base_dir)
+    return sc
+
+
+def _resolve_paths(sc: SimScenario, base: Path) -> SimScenario:
+    def fix(p: str | None) -> str | None:
+        if p is None or Path(p).is_absolute():
+            return p
+        return str((base / p).resolve())
+
+    wl = sc.workload
+    wl = wl.model_copy(update={
+        "trace": fix(wl.trace),
+        "prompt_tokens": wl.prompt_tokens.model_copy(update={"file": fix(wl.prompt_tokens.file)}),
+        "output_tokens": wl.output_tokens.model_copy(update={"file": fix(wl.output_tokens.file)}),
+    })
+    return sc.model_copy(update={"workload": wl, "latency_table": fix(sc.latency_table),
+                                 "catalog_overlay": fix(sc.catalog_overlay)})
+
+
+def read_scenario_doc(path: str | Path) -> dict:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError("scenario", str(p), f"a readable file ({exc.strerror})") from None
+    try:
+        doc = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise InputError("scenario", f"{p.name}{where}", "valid YAML or TOML") from None
+    return doc
+
+
+def load_sim_scenario(path: str | Path | None = None) -> SimScenario:
+    """Load a simulator scenario; ``None`` = the embedded default (``scenarios/simulate.yaml``)."""
+    if path is None:
+        text = (resources.files("costcorrect") / "scenarios" / "simulate.yaml").read_text("utf-8")
+        return sim_scenario_from_dict(yaml.safe_load(text), "default simulate scenario")
+    p = Path(path)
+    return sim_scenario_from_dict(read_scenario_doc(p), p.name, base_dir=p.parent)
+
+
+def apply_sim_overrides(sc: SimScenario, assignments: list[str] | None) -> SimScenario:
+    """``key.path=value`` overrides (YAML values); unknown paths name the nearest key.
+
+    >>> apply_sim_overrides(SimScenario(), ["workload.rate_per_s=3", "architecture=colocated"]).workload.rate_per_s
+    3.0
+    """
+    if not assignments:
+        return sc
+    doc = sc.model_dump()
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--set", item, "key.path=value, e.g. workload.rate_per_s=3")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise InputError(f"--set {key}", raw, "a YAML scalar, list or mapping") from None
+        node = doc
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise InputError("--set", key, "a path to an existing scenario field")
+            node = node[part]
+        node[parts[-1]] = value
+    return sim_scenario_from_dict(doc, "--set")
