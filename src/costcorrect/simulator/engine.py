@@ -48,8 +48,23 @@ _WAKE, _KV_READY, _RELEASE = 0, 1, 2
 
 
 class Request:
-    __slots__ = ("rid", "arrival_s", "prompt", "output", "generated", "target", "prefilled",
-                 "first_token_s", "preemptions", "off", "epoch", "blocks", "kv_ready", "replica", "finish_step")
+    __slots__ = (
+        "arrival_s",
+        "blocks",
+        "epoch",
+        "finish_step",
+        "first_token_s",
+        "generated",
+        "kv_ready",
+        "off",
+        "output",
+        "preemptions",
+        "prefilled",
+        "prompt",
+        "replica",
+        "rid",
+        "target",
+    )
 
     def __init__(self, rid: int, arrival_s: float, prompt: int, output: int):
         self.rid = rid
@@ -253,7 +268,9 @@ class Replica:
             self.plan = (_SPAN, now, k, b, ctx0, end)
         self.version += 1
         self.engine.push(end, _WAKE, self, self.version)
-        used = self.used_blocks()
+        # Blocks only grow within a plan, so its end state is its peak.
+        steps = plan[1] if plan[0] == _SPAN else (1 if plan[2] else 0)
+        used = self.decode_blocks(self.s + steps) + self.other_blocks
         if used > self.peak_blocks:
             self.peak_blocks = used
 
