@@ -80,7 +80,7 @@ def test_single_stream_decode_sits_above_hbm_floor(tmp_path):
     sc = scenario(architecture="colocated", workload={
         "arrival": "closed", "concurrency": 1, "num_requests": 3,
         "prompt_tokens": {"dist": "fixed", "mean": 128}, "output_tokens": {"dist": "fixed", "mean": 256}})
-    s, df = records(sc, tmp_path)
+    s, _ = records(sc, tmp_path)
     floor_ms = units.s_to_ms(68.98e9 * 2 / (4 * 3350e9))
     assert s["tpot_ms"]["p50"] > floor_ms
     assert s["tpot_ms"]["p50"] < 2.5 * floor_ms  # and not absurdly far from it
@@ -197,7 +197,7 @@ def test_find_capacity_brackets_the_target():
     res = find_capacity(sc, CAT, target=0.99, rel_tol=0.05)
     assert res["summary"]["slo_attainment"] >= 0.99
     assert res["upper_rate_per_s"] > res["rate_per_s"]
-    upper = [p for p in res["probes"] if p["rate_per_s"] == res["upper_rate_per_s"]][0]
+    upper = next(p for p in res["probes"] if p["rate_per_s"] == res["upper_rate_per_s"])
     assert upper["slo_attainment"] < 0.99
     assert res["summary"]["cpm_served_usd_per_mtok"] > 0
 
@@ -263,11 +263,11 @@ def test_malformed_traces_name_file_line_and_column(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"timestamp": 0, "input_length": 5, "output_length": 3}\n{"timestamp": 1, "input_length": -4, '
                    '"output_length": 3}\n')
-    with pytest.raises(InputError, match="bad.jsonl line 2 column input_length"):
+    with pytest.raises(InputError, match=r"bad\.jsonl line 2 column input_length"):
         read_trace(bad)
     csv = tmp_path / "bad.csv"
     csv.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,5,3\n2023-11-16 18:00:01,x,3\n")
-    with pytest.raises(InputError, match="bad.csv line 3 column ContextTokens"):
+    with pytest.raises(InputError, match=r"bad\.csv line 3 column ContextTokens"):
         read_trace(csv)
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")

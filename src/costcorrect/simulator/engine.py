@@ -217,7 +217,10 @@ class Replica:
             if req.prefilled < req.target:
                 continue
             if self.mode == "chunked":
-                self.prefilling.popleft() if self.prefilling and self.prefilling[0] is req else self.prefilling.remove(req)
+                if self.prefilling and self.prefilling[0] is req:
+                    self.prefilling.popleft()
+                else:
+                    self.prefilling.remove(req)
             req.generated += 1
             if req.first_token_s < 0:
                 req.first_token_s = now
