@@ -104,7 +104,7 @@ class SimScenario(_Strict):
     chunk_tokens: int = Field(512, ge=16, le=1_000_000, description="chunked: token budget per iteration")
     prefill_instances: int = Field(1, ge=1, le=100_000, description="disaggregated: prefill replicas")
     decode_instances: int = Field(1, ge=1, le=100_000, description="disaggregated: decode replicas")
-    kv_bandwidth_gb_s: float = Field(50.0, gt=0, le=100_000,
+    kv_bandwidth_gb_s: float = Field(50.0, gt=0, le=10_000_000,
                                      description="disaggregated: KV link per prefill replica [GB/s]")
     overlap_eta: float = Field(0.5, ge=0, le=1, description="share of KV transfer hidden by decode [-]")
     weight_dtype: Literal["bf16", "fp8"] = "bf16"
