@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from costcorrect.serving import frontier as fr
 from costcorrect.serving.decomposition import decompose, prompt_tokens_for_share
 
 BINS = [(200, 30), (500, 50), (1000, 80)]
+SECTION = "## Serving frontier (paper 01)"
 
 
 def best_of(fn, repeat=5):
@@ -93,18 +95,29 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        text = (
+        head = (
             "# Benchmarks\n\n"
-            "Produced by `scripts/bench` (`benchmarks/bench_frontier.py`); the baselines are "
-            "measured in the same run on the same machine.\n\n"
+            "Each section is produced by one script in `benchmarks/` (all run by `scripts/bench`) and "
+            "replaces only its own section; the baselines are measured in the same run on the same machine.\n\n"
+        )
+        section = (
+            f"{SECTION}\n\n"
             f"Run {date.today().isoformat()} on {platform.machine()} / Python "
             f"{platform.python_version()} / {platform.system()}; best of repeated runs "
             f"(grid median {vec_med * 1e3:.1f} ms; frontier runs {', '.join(f'{r:.2f}' for r in runs)} s).\n\n"
             f"{table}\n"
         )
+        old = args.write.read_text() if args.write.exists() else head
+        if not old.startswith("# Benchmarks"):
+            old = head + old
+        pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
+        if pattern.search(old):
+            text = pattern.sub(lambda _: section.rstrip("\n") + "\n", old)
+        else:  # first section after the file's preamble
+            first = old.find("\n## ")
+            text = (old + "\n" + section) if first < 0 else old[: first + 1] + section + "\n" + old[first + 1:]
         atomic_write_text(args.write, text)
         print(f"wrote {args.write}")
-
 
 if __name__ == "__main__":
     main()

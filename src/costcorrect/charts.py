@@ -246,8 +246,12 @@ def figure1_frontier(
     *,
     title: str | None = None,
     subtitle: str | None = None,
+    simulated: pd.DataFrame | None = None,
 ) -> alt.LayerChart:
     """Figure 1: CPM_served vs TTFT p99 at fixed TPOT p99, five systems (01 §5.1, §6.2).
+
+    ``simulated`` (optional, :func:`costcorrect.simulator.frontier_sim.simulated_curves`)
+    adds the simulator's rate sweeps per architecture as grey lines with point markers.
 
     ``curves`` is :func:`costcorrect.serving.frontier.frontier_curves`, ``points`` is
     :func:`~costcorrect.serving.frontier.frontier_points`. Infeasible points (``None``
@@ -336,9 +340,35 @@ def figure1_frontier(
             )
         )
 
+    if simulated is not None and len(simulated):
+        sim = simulated.dropna(subset=["ttft_p99_ms", "cpm_served_usd_per_mtok"])
+        if "ttft_plot_ms" not in sim:
+            sim = sim.assign(ttft_plot_ms=sim["ttft_p99_ms"])
+        # keep the sweep on the chart's range: the cost axis is set by the closed-form lines
+        ymax = float(np.nanmax(df["cpm_served_usd_per_mtok"])) if "cpm_served_usd_per_mtok" in df else None
+        if ymax is not None and np.isfinite(ymax):
+            sim = sim[sim["cpm_served_usd_per_mtok"] <= 3.5 * ymax]
+        if len(sim):
+            layers.append(
+                alt.Chart(_inline(sim.to_dict(orient="records")))
+                .mark_line(point=alt.OverlayMarkDef(color="#555555", filled=True, size=45), color="#555555",
+                           strokeWidth=1.2, opacity=0.85)
+                .encode(
+                    x=alt.X("ttft_p99_ms:Q", title=_X_TTFT),
+                    y=alt.Y("cpm_served_usd_per_mtok:Q", title=_Y_CPM),
+                    shape=alt.Shape("series:N", title="Simulator (rate sweep)",
+                                    scale=alt.Scale(range=["square", "triangle-up", "diamond"])),
+                    detail="series:N",
+                    tooltip=[alt.Tooltip("series:N", title="Simulated"),
+                             alt.Tooltip("rate_per_s:Q", title="arrival rate [req/s]", format=".2f"),
+                             alt.Tooltip("ttft_p99_ms:Q", title="TTFT p99 [ms]", format=".0f"),
+                             alt.Tooltip("tpot_p99_ms:Q", title="TPOT p99 [ms]", format=".1f"),
+                             alt.Tooltip("cpm_served_usd_per_mtok:Q", title="CPM_served [$/Mtok]", format=".3f")],
+                )
+            )
     return (
         alt.layer(*layers)
-        .resolve_scale(color="shared")
+        .resolve_scale(color="shared", shape="independent")
         .properties(
             width=PANEL_WIDTH,
             height=PANEL_HEIGHT + 40,

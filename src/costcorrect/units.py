@@ -74,3 +74,11 @@ def usd_per_mtok(price_usd_per_hour, tokens_per_s):
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(tps > 0, price / np.where(tps > 0, tps, 1.0), np.inf)
     return usd_per_token_to_usd_per_mtok(out)
+
+
+JOULES_PER_KWH = 3.6e6
+
+
+def joules_to_kwh(x_joules):
+    """Energy in joules (W·s) to kilowatt-hours."""
+    return np.asarray(x_joules, dtype=float) / JOULES_PER_KWH

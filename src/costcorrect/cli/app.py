@@ -47,24 +47,39 @@ def frontier(
     figures: Annotated[bool, typer.Option("--figures/--no-figures",
                                           help="Write Figures 1-3 (PNG + SVG).")] = True,
     set_: SetOpt = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="closed-form (paper 01's decomposition) or simulate (adds simulated curves, "
+                         "σ_co and τ_KV from the discrete-event simulator beside the closed form).")] = "closed-form",
 ):
     """The main job: CPM_served [$ per million SLO-compliant output tokens] of the five
     published serving systems on one model x GPU x contract, their Pareto set, the
     break-even surface and Figures 1-3."""
     from costcorrect.serving import frontier as fr
 
+    if engine not in ("closed-form", "simulate"):
+        raise InputError("--engine", engine, "closed-form or simulate")
     t0 = time.perf_counter()
     sc, cat = _load(scenario, catalog, set_)
     points = fr.frontier_points(cat, sc)
     price, price_source = fr.resolve_price(cat, sc, sc.gpu)
     surface = fr.scenario_breakeven(cat, sc, sc.gpu)
+    simulated = sim_curves = None
+    if engine == "simulate":
+        from costcorrect.simulator.frontier_sim import simulated_curves, simulated_terms
+
+        if not json_:
+            err_console.print("simulating curves and capacities (about a minute)...")
+        simulated = simulated_terms(sc, cat)
+        sim_curves = simulated_curves(sc, cat, simulated)
+        simulated["curves"] = sim_curves.to_dict(orient="records")
     written = []
     if figures:
         from costcorrect import charts
 
         curves = fr.frontier_curves(cat, sc)
         hw = fr.hardware_curves(cat, sc)
-        written += charts.save_chart(charts.figure1_frontier(curves, points), out / "figure1_frontier")
+        written += charts.save_chart(charts.figure1_frontier(curves, points, simulated=sim_curves),
+                                     out / "figure1_frontier")
         written += charts.save_chart(charts.figure2_breakeven(surface), out / "figure2_breakeven")
         written += charts.save_chart(charts.figure3_hardware(hw), out / "figure3_hardware")
     result = {
@@ -82,7 +97,10 @@ def frontier(
         "points": points,
         "breakeven": _crossover_summary(surface),
         "figures": [str(p) for p in written],
+        "engine": engine,
     }
+    if simulated is not None:
+        result["simulated"] = simulated
     atomic_write_text(out / "frontier.json", dumps(result))
     if json_:
         _emit_json(result)
@@ -107,9 +125,30 @@ def frontier(
         if p["dominated_by"]:
             out_console.print(f"{p['system']}: dominated by {', '.join(p['dominated_by'])} "
                               f"(cheaper at a p99 TTFT contract of {p['ttft_p99_ms']:.0f} ms)")
+    if simulated is not None:
+        _print_simulated_terms(simulated)
     for p in written:
         err_console.print(f"wrote {p}")
     err_console.print(f"wrote {out / 'frontier.json'}  ({time.perf_counter() - t0:.2f} s)")
+
+
+def _print_simulated_terms(sim: dict) -> None:
+    t = Table("architecture (simulated)", escape("capacity [req/s]"), escape("CPM_served [$/MTok]"), "config",
+              title=f"Simulator at the contract: {sim['instances']} x TP{sim['tensor_parallel']} replicas, "
+                    f"{sim['num_requests']} requests per probe")
+    for arch, row in sim["architectures"].items():
+        cfg = (f"chunk {row['chunk_tokens']}" if row.get("chunk_tokens") else
+               f"{row['prefill_instances']}P:{row['decode_instances']}D, {row['kv_bandwidth_gb_s']:g} GB/s"
+               if "prefill_instances" in row else "")
+        t.add_row(arch, _fmt(row["capacity_rate_per_s"], ".2f"), _fmt(row["cpm_served_usd_per_mtok"]), escape(cfg))
+    out_console.print(t)
+    terms = Table(escape("term [$/MTok]"), "simulated", "closed form")
+    for arch, v in sim["sigma_co_usd_per_mtok"].items():
+        terms.add_row(f"σ_co ({arch})", _fmt(v["simulated"]), _fmt(v["closed_form"]))
+    tau = sim["tau_kv_usd_per_mtok"]
+    terms.add_row(f"τ_KV (B = {sim['kv_bandwidth_gb_s']:g} GB/s)", _fmt(tau["simulated"], ".4f"),
+                  _fmt(tau["closed_form"], ".4f"))
+    out_console.print(terms)
 
 
 def _crossover_summary(surface) -> list[dict]:

@@ -34,6 +34,38 @@ class Efficiency:
 
 
 @dataclass(frozen=True)
+class MoEReads:
+    """What an MoE forward pass reads, per replica (all GPUs of one instance together).
+
+    bytes read per pass = ``nonexpert_read_bytes + shared_read_bytes [n > 0]
+    + expert_bytes * D(n)``, with ``D(n) = E (1 - (1 - k/E)^n)`` the expected distinct
+    routed experts ``n`` tokens touch per layer (uniform independent routing;
+    :func:`costcorrect.serving.layout.expected_distinct_experts`).
+
+    nonexpert_read_bytes : attention, dense FFNs, embeddings, norms, routers of every
+        attention-DP copy. [bytes]
+    shared_read_bytes : shared experts of every expert-parallel copy. [bytes]
+    expert_bytes : one routed expert in every MoE layer. [bytes]
+    num_experts, experts_per_token : E and k. [-]
+    num_moe_layers : [-]
+    """
+
+    nonexpert_read_bytes: float
+    shared_read_bytes: float
+    expert_bytes: float
+    num_experts: int
+    experts_per_token: float
+    num_moe_layers: int
+
+    def read_bytes(self, tokens):
+        """Weight bytes one pass over ``tokens`` tokens reads on the replica. [bytes]"""
+        n = np.asarray(tokens, dtype=float)
+        e, k = float(self.num_experts), float(self.experts_per_token)
+        distinct = e * (1.0 - (1.0 - k / e) ** n)
+        return self.nonexpert_read_bytes + np.where(n > 0, self.shared_read_bytes, 0.0) + self.expert_bytes * distinct
+
+
+@dataclass(frozen=True)
 class ServingSetup:
     """One serving instance: a model on a tensor-parallel group of identical GPUs.
 
@@ -57,6 +89,28 @@ class ServingSetup:
     price_usd_per_gpu_hour: float  # [$/h per GPU]
     activation_bytes: float = 2.0  # bytes per activation element in all-reduce [bytes]
     efficiency: Efficiency = Efficiency()
+    # --- issue 14 (layout-aware setups; the defaults reproduce the dense TP-only setup) ---
+    attention_dp: int = 1  # attention data-parallel ranks; num_gpus = tp x attention_dp [-]
+    expert_parallel: int = 1  # MoE expert-parallel degree (moe_ep) [-]
+    moe_tensor_parallel: int = 0  # MoE tensor-parallel degree (moe_tp); 0 = num_gpus [-]
+    moe: MoEReads | None = None  # MoE weight reads (None: dense, every weight read per pass)
+    kv_bytes_per_seq: float = 0.0  # per-request constant KV/state (sliding windows, linear attn) [bytes]
+    decode_attention_dim: float = 0.0  # attention width of a decode token if != attention_dim (MLA) [-]
+    attention_layers: int = 0  # layers whose attention grows with context; 0 = num_layers [-]
+    weight_precision: str = "bf16"  # storage format of the quantized weights
+    kv_precision: str = "bf16"
+    compute_precision: str = "bf16"  # tensor-core precision the GEMMs run at
+    nvlink_domain_gpus: int = 0  # GPUs one NVLink domain joins (0 = unknown) [-]
+
+    @property
+    def tensor_parallel(self) -> int:
+        """Attention tensor-parallel degree: ``num_gpus / attention_dp``. [-]"""
+        return max(self.num_gpus // max(self.attention_dp, 1), 1)
+
+    @property
+    def moe_tp(self) -> int:
+        """MoE tensor-parallel degree; ``num_gpus / expert_parallel`` when not given. [-]"""
+        return self.moe_tensor_parallel or max(self.num_gpus // max(self.expert_parallel, 1), 1)
 
     @property
     def price_usd_per_hour(self) -> float:
@@ -94,7 +148,18 @@ def forward_bytes(setup: ServingSetup, prefill_tokens, decode_tokens, decode_con
     d = np.asarray(decode_tokens, dtype=float)
     kv_read = d * np.asarray(decode_context, dtype=float) * setup.kv_bytes_per_token
     kv_write = (p + d) * setup.kv_bytes_per_token
-    return setup.weight_bytes + kv_read + kv_write
+    return weight_read_bytes(setup, p + d) + kv_read + kv_write + d * setup.kv_bytes_per_seq
+
+
+def weight_read_bytes(setup: ServingSetup, tokens):
+    """Weight bytes one forward pass over ``tokens`` tokens reads from HBM. [bytes]
+
+    Dense: every stored weight once. MoE: the non-expert weights, the shared experts and
+    only the routed experts the tokens touch (:class:`MoEReads`; issue 14 §4).
+    """
+    if setup.moe is None:
+        return np.full_like(np.asarray(tokens, dtype=float), setup.weight_bytes)
+    return setup.moe.read_bytes(tokens)
 
 
 def tp_allreduce_time_s(setup: ServingSetup, tokens):

@@ -92,6 +92,22 @@ class SimEfficiency(_Strict):
                                    description="fixed latency per TP all-reduce call [us]")
 
 
+class SimPrecision(_Strict):
+    """Weights and KV-cache precision (issue 14). ``fp4`` is NVFP4 or MXFP4 by ``fp4_format``."""
+
+    weights: Literal["bf16", "fp8", "fp4", "int4"] = "bf16"
+    kv_cache: Literal["bf16", "fp8"] = "bf16"
+    fp4_format: Literal["nvfp4", "mxfp4"] = "nvfp4"
+    scope: Literal["linear", "routed_experts"] = Field(
+        "linear", description="which weights the checkpoint quantizes (the rest stay BF16)")
+    native: bool = Field(False, description="require tensor cores at the weight precision "
+                                            "(else low-bit weights may run weight-only in BF16)")
+
+
+ENGINES: tuple[str, ...] = ("vllm", "sglang", "trtllm", "generic")
+_ROLE_KEYS = ("tensor_parallel", "expert_parallel", "attention_data_parallel", "moe_tensor_parallel")
+
+
 class SimScenario(_Strict):
     """One simulated deployment under one workload and contract."""
 
@@ -107,8 +123,24 @@ class SimScenario(_Strict):
     kv_bandwidth_gb_s: float = Field(50.0, gt=0, le=10_000_000,
                                      description="disaggregated: KV link per prefill replica [GB/s]")
     overlap_eta: float = Field(0.5, ge=0, le=1, description="share of KV transfer hidden by decode [-]")
-    weight_dtype: Literal["bf16", "fp8"] = "bf16"
-    kv_dtype: Literal["bf16", "fp8"] = "bf16"
+    weight_dtype: Literal["bf16", "fp8"] = Field("bf16", description="alias of precision.weights")
+    kv_dtype: Literal["bf16", "fp8"] = Field("bf16", description="alias of precision.kv_cache")
+    # --- issue 14 -------------------------------------------------------------------------
+    engine: Literal["vllm", "sglang", "trtllm", "generic"] | None = Field(
+        None, description="engine profile (fitted efficiencies + scheduler defaults); None = issue-4 behaviour")
+    precision: SimPrecision | None = None
+    expert_parallel: int = Field(1, ge=1, le=1024, description="MoE expert-parallel degree (moe_ep) [-]")
+    attention_data_parallel: int = Field(1, ge=1, le=1024, description="attention data-parallel ranks [-]")
+    moe_tensor_parallel: int | None = Field(None, ge=1, le=1024,
+                                            description="MoE tensor-parallel degree; default tp x adp / ep")
+    prefill_tensor_parallel: int | None = Field(None, ge=1, le=576)
+    decode_tensor_parallel: int | None = Field(None, ge=1, le=576)
+    prefill_expert_parallel: int | None = Field(None, ge=1, le=1024)
+    decode_expert_parallel: int | None = Field(None, ge=1, le=1024)
+    prefill_attention_data_parallel: int | None = Field(None, ge=1, le=1024)
+    decode_attention_data_parallel: int | None = Field(None, ge=1, le=1024)
+    prefill_moe_tensor_parallel: int | None = Field(None, ge=1, le=1024)
+    decode_moe_tensor_parallel: int | None = Field(None, ge=1, le=1024)
     price_usd_per_gpu_hour: float | None = Field(None, gt=0, le=1000)
     block_size_tokens: int = Field(16, ge=1, le=4096, description="paged-KV block [tokens]")
     max_batch_tokens: int = Field(8192, ge=16, le=10_000_000,
@@ -123,11 +155,66 @@ class SimScenario(_Strict):
     catalog_overlay: str | None = None
     seed: int = Field(0, ge=0, le=2**63 - 1)
 
+    @model_validator(mode="after")
+    def _aliases(self):
+        if self.precision is not None:
+            given = self.model_fields_set
+            if "weight_dtype" in given and self.weight_dtype != self.precision.weights:
+                raise ValueError(f"weight_dtype {self.weight_dtype} contradicts precision.weights "
+                                 f"{self.precision.weights} (weight_dtype is an alias; set one)")
+            if "kv_dtype" in given and self.kv_dtype != self.precision.kv_cache:
+                raise ValueError(f"kv_dtype {self.kv_dtype} contradicts precision.kv_cache "
+                                 f"{self.precision.kv_cache} (kv_dtype is an alias; set one)")
+        if self.engine is not None:
+            # Engine profile: its scheduler defaults fill what the scenario leaves unset;
+            # `colocated` (one pool) becomes the engine's own single-pool scheduler.
+            from costcorrect.simulator.profiles import scheduler_defaults
+
+            sched = scheduler_defaults(self.engine)
+            given = set(self.model_fields_set)
+            for key in ("chunk_tokens", "max_batch_tokens", "max_batch_requests"):
+                if key not in given and key in sched:
+                    object.__setattr__(self, key, int(sched[key]))
+            if self.architecture != "disaggregated" and (
+                    "architecture" not in given or self.architecture == "colocated"):
+                object.__setattr__(self, "architecture", sched["architecture"])
+        return self
+
+    @property
+    def effective_precision(self) -> dict | None:
+        """``precision`` as a dict, or None when only the legacy aliases are used."""
+        return None if self.precision is None else self.precision.model_dump()
+
+    @property
+    def weights_precision(self) -> str:
+        return self.precision.weights if self.precision is not None else self.weight_dtype
+
+    @property
+    def kv_precision(self) -> str:
+        return self.precision.kv_cache if self.precision is not None else self.kv_dtype
+
+    def role_layout(self, role: str | None = None) -> dict:
+        """``{tensor_parallel, expert_parallel, attention_data_parallel, moe_tensor_parallel}``
+        of a disaggregated role (``prefill``/``decode``; unset keys default to the replica's)."""
+        out = {k: getattr(self, k) for k in _ROLE_KEYS}
+        if role in ("prefill", "decode"):
+            for k in _ROLE_KEYS:
+                v = getattr(self, f"{role}_{k}")
+                if v is not None:
+                    out[k] = v
+        return out
+
+    def gpus_per_replica(self, role: str | None = None) -> int:
+        """GPUs of one replica: tensor_parallel x attention_data_parallel. [-]"""
+        lay = self.role_layout(role)
+        return lay["tensor_parallel"] * lay["attention_data_parallel"]
+
     @property
     def num_gpus(self) -> int:
         if self.architecture == "disaggregated":
-            return (self.prefill_instances + self.decode_instances) * self.tensor_parallel
-        return self.replicas * self.tensor_parallel
+            return (self.prefill_instances * self.gpus_per_replica("prefill")
+                    + self.decode_instances * self.gpus_per_replica("decode"))
+        return self.replicas * self.gpus_per_replica()
 
 
 # ----------------------------------------------------------------------------- loading

@@ -366,6 +366,8 @@ class Replica:
         k = self.heap[0][0] - self.s
         if k <= 0:
             k = 1
+        if self.engine.max_span_steps is not None:  # benchmark baseline: step token by token
+            k = min(k, self.engine.max_span_steps)
         avail = self.total_blocks - self.other_blocks
         if self.decode_blocks(self.s + k) > avail:
             # largest k' with the blocks still fitting; preempt if not even one step fits
@@ -406,6 +408,7 @@ class Engine:
         self.peak_in_flight = 0
         self.on_finish: Callable[[float], None] | None = None
         self.now = 0.0
+        self.max_span_steps: int | None = None  # None = closed-form skip-ahead over decode runs
 
     def push(self, t: float, kind: int, a, b) -> None:
         self.seq += 1

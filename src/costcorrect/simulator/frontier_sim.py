@@ -56,11 +56,27 @@ def sim_scenario_for(sc: Scenario, architecture: str, *, num_requests: int = 150
     )
 
 
-def best_split(sim: SimScenario, catalog: Catalog, *, rel_tol: float = 0.05) -> tuple[int, dict]:
+#: Chunk sizes searched for the chunked architecture (Sarathi-Serve's 512 and larger budgets).
+CHUNK_CANDIDATES = (512, 1024, 2048)
+
+
+def best_chunk(sim: SimScenario, catalog: Catalog, *, rel_tol: float = 0.05,
+               candidates=CHUNK_CANDIDATES) -> tuple[int, dict]:
+    """The chunk budget with the most capacity at the contract (a knob a deployment tunes)."""
+    best = (0, None, -1.0)
+    for chunk in candidates:
+        res = find_capacity(sim.model_copy(update={"chunk_tokens": chunk}), catalog, rel_tol=rel_tol)
+        rate = res["rate_per_s"] or 0.0
+        if rate > best[2]:
+            best = (chunk, res, rate)
+    return best[0], best[1]
+
+
+def best_split(sim: SimScenario, catalog: Catalog, *, rel_tol: float = 0.05, splits=None) -> tuple[int, dict]:
     """The prefill:decode split of ``prefill_instances + decode_instances`` with the most capacity."""
     total = sim.prefill_instances + sim.decode_instances
     best = (0, None, -1.0)
-    for p in range(1, total):
+    for p in splits or range(1, total):
         s = sim.model_copy(update={"prefill_instances": p, "decode_instances": total - p})
         res = find_capacity(s, catalog, rel_tol=rel_tol)
         rate = res["rate_per_s"] or 0.0
@@ -69,30 +85,39 @@ def best_split(sim: SimScenario, catalog: Catalog, *, rel_tol: float = 0.05) -> 
     return best[0], best[1]
 
 
-def simulated_curves(sc: Scenario, catalog: Catalog, *, num_requests: int = 1500, steps: int = 14,
-                     max_ttft_ms: float | None = None) -> pd.DataFrame:
-    """Rate sweeps per architecture: TTFT p99 [ms] and CPM_served [$/MTok] at each load."""
+LOAD_FRACTIONS = (0.15, 0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1)
+
+
+def simulated_curves(sc: Scenario, catalog: Catalog, terms: dict | None = None, *,
+                     num_requests: int = 1500) -> pd.DataFrame:
+    """Rate sweeps per architecture: TTFT p99 [ms] and CPM_served [$/MTok] at each load.
+
+    Each architecture runs in the configuration :func:`simulated_terms` found best (chunk
+    budget, P:D split) at loads from 15 % to 110 % of its capacity at the contract.
+    """
+    terms = terms or simulated_terms(sc, catalog, num_requests=num_requests)
     rows = []
-    cap_ttft = max_ttft_ms or 4.0 * max(sc.slo.ttft_p99_ms, 1000.0)
     for arch in ("colocated", "chunked", "disaggregated"):
-        sim = sim_scenario_for(sc, arch, num_requests=num_requests)
-        if arch == "disaggregated":
-            p, _ = best_split(sim.model_copy(update={"workload": sim.workload.model_copy(
-                update={"num_requests": min(num_requests, 600)})}), catalog)
-            sim = sim.model_copy(update={"prefill_instances": p, "decode_instances": sim.replicas - p})
+        info = terms["architectures"][arch]
+        cap = info["capacity_rate_per_s"]
+        if not cap:
+            continue
+        sim = sim_scenario_for(sc, arch, num_requests=num_requests, chunk_tokens=info.get("chunk_tokens") or 512,
+                               prefill_instances=info.get("prefill_instances"),
+                               kv_bandwidth_gb_s=terms["kv_bandwidth_gb_s"])
         # TPOT-only contract: x is the measured TTFT tail, so TTFT must not filter y.
         sim = sim.model_copy(update={"slo": sim.slo.model_copy(update={"ttft_p99_ms": 3_600_000})})
-        rate = 0.1 * sim.replicas
-        for _ in range(steps):
+        for frac in LOAD_FRACTIONS:
+            rate = cap * frac
             s = simulate(sim.model_copy(update={"workload": sim.workload.model_copy(update={"rate_per_s": rate})}),
                          catalog).summary
-            if s["slo_attainment"] < 0.99 or s["ttft_ms"]["p99"] > cap_ttft:
+            if s["slo_attainment"] < 0.99:
                 break
             rows.append({"architecture": arch, "series": f"simulated {arch}", "rate_per_s": rate,
+                         "load_fraction": frac, "chunk_tokens": info.get("chunk_tokens"),
+                         "prefill_instances": info.get("prefill_instances"),
                          "ttft_p99_ms": s["ttft_ms"]["p99"], "tpot_p99_ms": s["tpot_ms"]["p99"],
-                         "cpm_served_usd_per_mtok": s["cpm_served_usd_per_mtok"], "num_gpus": s["num_gpus"],
-                         "prefill_instances": sim.prefill_instances if arch == "disaggregated" else None})
-            rate *= 1.45
+                         "cpm_served_usd_per_mtok": s["cpm_served_usd_per_mtok"], "num_gpus": s["num_gpus"]})
     return pd.DataFrame(rows)
 
 
@@ -103,9 +128,14 @@ def simulated_terms(sc: Scenario, catalog: Catalog, *, num_requests: int = 1500,
                  "tensor_parallel": sc.tensor_parallel, "num_requests": num_requests, "architectures": {}}
     cpm = {}
     for arch in ("colocated", "chunked"):
-        res = find_capacity(sim_scenario_for(sc, arch, num_requests=num_requests), catalog)
+        sim = sim_scenario_for(sc, arch, num_requests=num_requests)
+        if arch == "chunked":
+            chunk, res = best_chunk(sim, catalog)
+        else:
+            chunk, res = None, find_capacity(sim, catalog)
         cpm[arch] = _cpm(res)
-        out["architectures"][arch] = {"capacity_rate_per_s": res["rate_per_s"], "cpm_served_usd_per_mtok": cpm[arch]}
+        out["architectures"][arch] = {"capacity_rate_per_s": res["rate_per_s"], "cpm_served_usd_per_mtok": cpm[arch],
+                                      "chunk_tokens": chunk}
     for label, bw in (("disaggregated", kv_bandwidth_gb_s), ("disaggregated_ideal_link", IDEAL_LINK_GB_S)):
         sim = sim_scenario_for(sc, "disaggregated", num_requests=num_requests, kv_bandwidth_gb_s=bw)
         p, res = best_split(sim, catalog)

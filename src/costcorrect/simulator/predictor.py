@@ -31,42 +31,97 @@ from costcorrect.serving.roofline import ServingSetup
 
 @dataclass(frozen=True)
 class RooflinePredictor:
-    """Roofline iteration time of one replica (a TP group), as plain-float coefficients.
+    """Roofline iteration time of one replica, as plain-float coefficients.
 
-    Built from a :class:`ServingSetup`; ``comm_latency_s`` is a fixed cost per all-reduce
-    call (2 per layer) that the bandwidth-only ring model lacks.
+    Built from a :class:`ServingSetup`; ``comm_latency_s`` is a fixed cost per collective
+    call (all-reduce or all-to-all) that the bandwidth-only model lacks.
+
+    MoE (issue 14 §4): the weight bytes of an iteration over ``n`` tokens are
+    ``W_ne + S [n>0] + A E (1 - (1 - k/E)^n)`` -- the non-expert weights, the shared
+    experts, and the expected distinct routed experts the batch's tokens touch (uniform
+    independent routing, :func:`costcorrect.serving.layout.expected_distinct_experts`),
+    not all experts and not the active share ``n k / E``. Within a decode span ``n = b``
+    is constant, so spans keep their closed form. Dense models have ``moe_experts = 0``
+    and read ``weight_bytes`` every iteration.
+
+    Communication per token (ring over NVLink at ``tp_link_bytes_per_s`` per direction):
+    attention all-reduce over the TP group of each attention-DP rank (``n / adp`` tokens),
+    dense-FFN all-reduce likewise, MoE all-reduce over ``moe_tp`` for the tokens routed to
+    an expert-parallel group, and for ``ep > 1`` an all-to-all dispatch + combine moving
+    ``k h`` activations per token, ``(ep-1)/ep`` of them off-GPU.
     """
 
     flops_per_token: float  # 2 n_active [FLOP/token]
-    flops_per_attn_token: float  # 4 L a [FLOP per token of context attended]
+    flops_per_attn_token: float  # 4 L a: prefill attention [FLOP per token of context attended]
     compute_flops_per_s: float  # N F mfu [FLOP/s]
-    weight_bytes: float  # W [bytes]
+    weight_bytes: float  # W (dense) or non-expert W (MoE) [bytes]
     kv_bytes_per_token: float  # [bytes/token]
     memory_bytes_per_s: float  # N H mbu [bytes/s]
-    allreduce_s_per_token: float  # ring all-reduce time per token in the batch [s/token]
-    fixed_s: float  # overhead + all-reduce call latencies [s]
+    allreduce_s_per_token: float  # collective time per token in the batch [s/token]
+    fixed_s: float  # overhead + collective call latencies [s]
+    flops_per_decode_attn_token: float = -1.0  # 4 L a_decode (MLA absorbed); < 0: same as prefill
+    kv_bytes_per_seq: float = 0.0  # constant KV/state bytes read per decode token [bytes]
+    moe_experts: float = 0.0  # E (0: dense)
+    moe_k: float = 0.0  # routed experts per token k
+    moe_expert_bytes: float = 0.0  # one routed expert, all MoE layers, at storage precision [bytes]
+    moe_shared_bytes: float = 0.0  # shared experts read when n > 0 [bytes]
 
     @classmethod
     def from_setup(cls, setup: ServingSetup, comm_latency_s: float = 0.0) -> RooflinePredictor:
         n = setup.num_gpus
         eff = setup.efficiency
-        if n > 1:
-            ring = 2.0 * (n - 1) / n
-            per_token = setup.num_layers * 2.0 * ring * setup.hidden_size * setup.activation_bytes
-            allreduce = per_token / setup.tp_link_bytes_per_s
-            calls = 2.0 * setup.num_layers * comm_latency_s
+        link = setup.tp_link_bytes_per_s
+        hb = setup.hidden_size * setup.activation_bytes
+        moe = setup.moe
+        tp, adp = setup.tensor_parallel, max(setup.attention_dp, 1)
+        layers = setup.num_layers
+        ring = (lambda g: 2.0 * (g - 1) / g if g > 1 else 0.0)  # noqa: E731
+        if moe is None:
+            # two all-reduces per layer (attention out, MLP out) over the TP group
+            per_token = layers * 2.0 * ring(tp) * hb / adp / link
+            calls = 2.0 * layers if tp > 1 else 0.0
         else:
-            allreduce, calls = 0.0, 0.0
+            lm = moe.num_moe_layers
+            ep, mtp = max(setup.expert_parallel, 1), setup.moe_tp
+            dense_layers = layers - lm
+            per_token = (layers + dense_layers) * ring(tp) * hb / adp / link  # attention + dense FFN
+            reach = 1.0 - (1.0 - 1.0 / ep) ** moe.experts_per_token  # share of tokens an EP group gets
+            per_token += lm * ring(mtp) * hb * reach / link
+            if ep > 1:
+                per_token += lm * 2.0 * moe.experts_per_token * hb * (ep - 1) / ep / n / link
+            calls = ((layers + dense_layers) if tp > 1 else 0.0) + lm * ((mtp > 1) + 2.0 * (ep > 1))
+        if n <= 1:
+            per_token, calls = 0.0, 0.0
+        attn_layers = setup.attention_layers or layers
+        dec_dim = setup.decode_attention_dim or setup.attention_dim
         return cls(
             flops_per_token=2.0 * setup.active_params,
-            flops_per_attn_token=4.0 * setup.num_layers * setup.attention_dim,
+            flops_per_attn_token=4.0 * attn_layers * setup.attention_dim,
             compute_flops_per_s=n * setup.peak_flops_per_s * eff.mfu,
-            weight_bytes=setup.weight_bytes,
+            weight_bytes=setup.weight_bytes if moe is None else moe.nonexpert_read_bytes,
             kv_bytes_per_token=setup.kv_bytes_per_token,
             memory_bytes_per_s=n * setup.hbm_bytes_per_s * eff.mbu,
-            allreduce_s_per_token=allreduce,
-            fixed_s=float(units.ms_to_s(eff.overhead_ms)) + calls,
+            allreduce_s_per_token=per_token,
+            fixed_s=float(units.ms_to_s(eff.overhead_ms)) + calls * comm_latency_s,
+            flops_per_decode_attn_token=4.0 * attn_layers * dec_dim,
+            kv_bytes_per_seq=setup.kv_bytes_per_seq,
+            moe_experts=float(moe.num_experts) if moe else 0.0,
+            moe_k=float(moe.experts_per_token) if moe else 0.0,
+            moe_expert_bytes=moe.expert_bytes if moe else 0.0,
+            moe_shared_bytes=moe.shared_read_bytes if moe else 0.0,
         )
+
+    def weights_read(self, tokens: float) -> float:
+        """Weight bytes an iteration over ``tokens`` tokens reads. [bytes]"""
+        if self.moe_experts <= 0.0 or tokens <= 0:
+            return self.weight_bytes
+        e = self.moe_experts
+        return (self.weight_bytes + self.moe_shared_bytes
+                + self.moe_expert_bytes * e * (1.0 - (1.0 - self.moe_k / e) ** tokens))
+
+    @property
+    def _dec_attn(self) -> float:
+        return self.flops_per_attn_token if self.flops_per_decode_attn_token < 0 else self.flops_per_decode_attn_token
 
     # -- one iteration ---------------------------------------------------------------------
     def iteration_s(self, prefill_tokens: float, prefill_attn: float, decode_tokens: float,
@@ -76,8 +131,10 @@ class RooflinePredictor:
         prefill_attn : Σ over chunks of χ (o + χ/2) [tokens²]; decode_ctx_sum : Σ contexts [tokens].
         """
         tokens = prefill_tokens + decode_tokens
-        flops = self.flops_per_token * tokens + self.flops_per_attn_token * (prefill_attn + decode_ctx_sum)
-        moved = self.weight_bytes + self.kv_bytes_per_token * (decode_ctx_sum + tokens)
+        flops = (self.flops_per_token * tokens + self.flops_per_attn_token * prefill_attn
+                 + self._dec_attn * decode_ctx_sum)
+        moved = (self.weights_read(tokens) + self.kv_bytes_per_token * (decode_ctx_sum + tokens)
+                 + self.kv_bytes_per_seq * decode_tokens)
         return (max(flops / self.compute_flops_per_s, moved / self.memory_bytes_per_s)
                 + self.allreduce_s_per_token * tokens + self.fixed_s)
 
@@ -85,9 +142,10 @@ class RooflinePredictor:
     def _decode_lines(self, b: int, ctx_sum0: float):
         """Iteration j of a decode run costs max(c0 + c1 j, m0 + m1 j) + e. [s]"""
         fc, fm = self.compute_flops_per_s, self.memory_bytes_per_s
-        c0 = (self.flops_per_token * b + self.flops_per_attn_token * ctx_sum0) / fc
-        c1 = self.flops_per_attn_token * b / fc
-        m0 = (self.weight_bytes + self.kv_bytes_per_token * (ctx_sum0 + b)) / fm
+        fa = self._dec_attn
+        c0 = (self.flops_per_token * b + fa * ctx_sum0) / fc
+        c1 = fa * b / fc
+        m0 = (self.weights_read(b) + self.kv_bytes_per_token * (ctx_sum0 + b) + self.kv_bytes_per_seq * b) / fm
         m1 = self.kv_bytes_per_token * b / fm
         e = self.allreduce_s_per_token * b + self.fixed_s
         return c0, c1, m0, m1, e

@@ -23,6 +23,7 @@ from costcorrect.errors import InputError
 from costcorrect.serving.decomposition import cpm_served_usd_per_mtok
 from costcorrect.serving.roofline import Efficiency, ServingSetup
 from costcorrect.serving.setup import build_setup
+from costcorrect.simulator import profiles
 from costcorrect.simulator.config import SimScenario
 from costcorrect.simulator.engine import Engine, Replica, Request
 from costcorrect.simulator.metrics import Recorder
@@ -44,17 +45,33 @@ class Deployment:
 
 
 def resolve_efficiency(sc: SimScenario) -> tuple[Efficiency, str]:
+    """Efficiency factors: the scenario's own values, else the engine profile's, else the catalog's.
+
+    With ``engine`` set, mfu/mbu/overhead_ms come from the profile (fitted on the Hopper
+    measured file; ``generic`` = the catalog assumptions) and memory_fraction from the
+    profile's scheduler defaults.
+    """
     cat = load_efficiency()
-    e = sc.efficiency
-    eff = Efficiency(
-        mfu=e.mfu if e.mfu is not None else float(cat["mfu"]),
-        mbu=e.mbu if e.mbu is not None else float(cat["mbu"]),
-        overhead_ms=e.overhead_ms if e.overhead_ms is not None else float(cat["overhead_ms"]),
-        memory_fraction=e.memory_fraction if e.memory_fraction is not None else float(cat["memory_fraction"]),
-    )
-    given = [k for k in ("mfu", "mbu", "overhead_ms", "memory_fraction") if getattr(e, k) is not None]
+    base = {k: float(cat[k]) for k in ("mfu", "mbu", "overhead_ms", "memory_fraction")}
     src = f"catalog efficiency.yaml ({cat.get('status', 'assumed')})"
+    if sc.engine is not None:
+        base.update({k: v for k, v in profiles.efficiency_values(sc.engine).items() if k in base})
+        mf = profiles.scheduler_defaults(sc.engine).get("memory_fraction")
+        if mf is not None:
+            base["memory_fraction"] = float(mf)
+        src = profiles.label(sc.engine)
+    e = sc.efficiency
+    given = [k for k in ("mfu", "mbu", "overhead_ms", "memory_fraction") if getattr(e, k) is not None]
+    eff = Efficiency(**{k: (getattr(e, k) if getattr(e, k) is not None else base[k]) for k in base})
     return eff, (f"scenario ({', '.join(given)}) + {src}" if given else src)
+
+
+def resolve_comm_latency_s(sc: SimScenario) -> float:
+    """Fixed latency per collective call: the scenario's, else the engine profile's. [s]"""
+    us = sc.efficiency.comm_latency_us
+    if "comm_latency_us" not in sc.efficiency.model_fields_set and sc.engine is not None:
+        us = profiles.efficiency_values(sc.engine).get("comm_latency_us", us)
+    return float(units.ms_to_s(us / 1000.0))
 
 
 def activation_bytes_per_gpu(model: dict, tensor_parallel: int, peak_tokens: int, act_bytes: float = 2.0) -> float:
@@ -69,6 +86,59 @@ def activation_bytes_per_gpu(model: dict, tensor_parallel: int, peak_tokens: int
     return float(peak_tokens) * per_token * act_bytes
 
 
+class RolePredictor:
+    """Disaggregated pools with different layouts: prefill-only iterations go to the prefill
+    worker's predictor, everything else (decode spans, decode iterations) to the decode one.
+
+    A decode worker that recomputes a preempted request's prefill is charged at the prefill
+    worker's speed (rare; stated)."""
+
+    def __init__(self, prefill, decode):
+        self.prefill, self.decode = prefill, decode
+
+    def iteration_s(self, prefill_tokens, prefill_attn, decode_tokens, decode_ctx_sum):
+        pred = self.prefill if decode_tokens == 0 and prefill_tokens > 0 else self.decode
+        return pred.iteration_s(prefill_tokens, prefill_attn, decode_tokens, decode_ctx_sum)
+
+    def decode_run_s(self, b, ctx_sum0, k):
+        return self.decode.decode_run_s(b, ctx_sum0, k)
+
+    def decode_steps_within(self, b, ctx_sum0, k_max, elapsed_s):
+        return self.decode.decode_steps_within(b, ctx_sum0, k_max, elapsed_s)
+
+
+def _role_setup(sc: SimScenario, model: dict, gpu: dict, price: float, eff: Efficiency, role: str | None):
+    lay = sc.role_layout(role)
+    gpus = lay["tensor_parallel"] * lay["attention_data_parallel"]
+    return build_setup(model, gpu, gpus, price, weight_dtype=sc.weight_dtype, kv_dtype=sc.kv_dtype,
+                       efficiency=eff, precision=sc.effective_precision,
+                       expert_parallel=lay["expert_parallel"], attention_dp=lay["attention_data_parallel"],
+                       moe_tensor_parallel=lay["moe_tensor_parallel"]), lay
+
+
+def _kv_blocks(sc: SimScenario, model: dict, setup: ServingSetup, eff: Efficiency, lay: dict, role: str | None):
+    """(KV blocks, activation bytes) of one replica; error if the weights leave no room."""
+    gpus = setup.num_gpus
+    usable = gpus * setup.hbm_capacity_bytes * eff.memory_fraction
+    peak_tokens = max(sc.max_batch_tokens if sc.architecture != "chunked" else 0, sc.chunk_tokens)
+    act = gpus * activation_bytes_per_gpu(model, lay["tensor_parallel"], peak_tokens)
+    per_seq = setup.kv_bytes_per_seq * sc.max_batch_requests  # sliding-window / linear-attention state
+    free = usable - setup.weight_bytes - act - per_seq
+    block_bytes = setup.kv_bytes_per_token * sc.block_size_tokens
+    if free < block_bytes:
+        gib = units.bytes_to_gib
+        field = f"{role}_tensor_parallel" if role else "tensor_parallel"
+        need_gpus = math.ceil((setup.weight_bytes + act + per_seq) / (setup.hbm_capacity_bytes * eff.memory_fraction))
+        prec = sc.weights_precision
+        raise InputError(
+            field, lay["tensor_parallel"],
+            f"a layout with >= {need_gpus} GPUs per replica: {sc.model} needs {gib(setup.weight_bytes):.1f} GiB of "
+            f"{prec} weights + {gib(act + per_seq):.1f} GiB activations/state, but {gpus} x {sc.gpu} give "
+            f"{gib(usable):.1f} GiB usable ({eff.memory_fraction:g} of HBM): short by "
+            f"{gib(setup.weight_bytes + act + per_seq - usable + block_bytes):.1f} GiB, leaving no room for KV cache")
+    return int(free // block_bytes), act
+
+
 def build_deployment(sc: SimScenario, catalog: Catalog) -> Deployment:
     model = catalog.model(sc.model)
     gpu = catalog.gpu(sc.gpu)
@@ -78,26 +148,27 @@ def build_deployment(sc: SimScenario, catalog: Catalog) -> Deployment:
         row = catalog.default_price(sc.gpu)
         price, psrc = float(row["usd_per_gpu_hour"]), price_label(row)
     eff, esrc = resolve_efficiency(sc)
-    setup = build_setup(model, gpu, sc.tensor_parallel, price, weight_dtype=sc.weight_dtype,
-                        kv_dtype=sc.kv_dtype, efficiency=eff)
-    usable = sc.tensor_parallel * setup.hbm_capacity_bytes * eff.memory_fraction
-    peak_tokens = max(sc.max_batch_tokens if sc.architecture != "chunked" else 0, sc.chunk_tokens)
-    act = sc.tensor_parallel * activation_bytes_per_gpu(model, sc.tensor_parallel, peak_tokens)
-    free = usable - setup.weight_bytes - act
-    block_bytes = setup.kv_bytes_per_token * sc.block_size_tokens
-    if free < block_bytes:
-        gib = units.bytes_to_gib
-        need_tp = math.ceil((setup.weight_bytes + act) / (setup.hbm_capacity_bytes * eff.memory_fraction))
-        raise InputError(
-            "tensor_parallel", sc.tensor_parallel,
-            f">= {need_tp}: {sc.model} needs {gib(setup.weight_bytes):.1f} GiB of {sc.weight_dtype} weights "
-            f"+ {gib(act):.1f} GiB activations, but {sc.tensor_parallel} x {sc.gpu} give "
-            f"{gib(usable):.1f} GiB usable ({eff.memory_fraction:g} of HBM), leaving no room for KV cache")
+    comm_s = resolve_comm_latency_s(sc)
+    if sc.architecture == "disaggregated" and any(
+            getattr(sc, f"{r}_{k}") is not None for r in ("prefill", "decode")
+            for k in ("tensor_parallel", "expert_parallel", "attention_data_parallel", "moe_tensor_parallel")):
+        setups = {r: _role_setup(sc, model, gpu, price, eff, r) for r in ("prefill", "decode")}
+        blocks = {r: _kv_blocks(sc, model, setups[r][0], eff, setups[r][1], r) for r in setups}
+        setup = setups["decode"][0]
+        if sc.latency_table:
+            predictor = TablePredictor.from_csv(sc.latency_table)
+        else:
+            predictor = RolePredictor(RooflinePredictor.from_setup(setups["prefill"][0], comm_s),
+                                      RooflinePredictor.from_setup(setup, comm_s))
+        kv_blocks = min(blocks["prefill"][0], blocks["decode"][0])
+        return Deployment(setup, predictor, kv_blocks, blocks["decode"][1], price, psrc, esrc)
+    setup, lay = _role_setup(sc, model, gpu, price, eff, None)
+    kv_blocks, act = _kv_blocks(sc, model, setup, eff, lay, None)
     if sc.latency_table:
         predictor = TablePredictor.from_csv(sc.latency_table)
     else:
-        predictor = RooflinePredictor.from_setup(setup, units.ms_to_s(sc.efficiency.comm_latency_us / 1000.0))
-    return Deployment(setup, predictor, int(free // block_bytes), act, price, psrc, esrc)
+        predictor = RooflinePredictor.from_setup(setup, comm_s)
+    return Deployment(setup, predictor, kv_blocks, act, price, psrc, esrc)
 
 
 @dataclass
@@ -110,7 +181,15 @@ class SimResult:
 def _summary(sc: SimScenario, dep: Deployment, rec: Recorder, eng: Engine, wall_s: float,
              kv_peak: int, arrivals: int) -> dict:
     duration = rec.duration_s
-    goodput = rec.goodput_tokens / duration if duration > 0 else 0.0
+    span = eng.last_arrival_s - eng.first_arrival_s
+    closed = sc.workload.arrival == "closed"
+    if not closed and arrivals > 1 and span > 0:
+        # Open loop: in steady state the served rate equals the arrival rate, so goodput is
+        # the offered rate times compliant tokens per request. Dividing by the makespan
+        # instead would charge the drain of the last long requests to every token.
+        goodput = rec.goodput_tokens / rec.n * (arrivals - 1) / span
+    else:
+        goodput = rec.goodput_tokens / duration if duration > 0 else 0.0
     cpm = float(cpm_served_usd_per_mtok(dep.price_usd_per_gpu_hour, sc.num_gpus, goodput)) if goodput > 0 else None
     events = eng.seq + arrivals
     return {
@@ -126,7 +205,10 @@ def _summary(sc: SimScenario, dep: Deployment, rec: Recorder, eng: Engine, wall_
         "slo": {"ttft_p99_ms": sc.slo.ttft_p99_ms, "tpot_p99_ms": sc.slo.tpot_p99_ms},
         "slo_attainment": rec.n_met / rec.n if rec.n else None,
         "goodput_tokens_per_s": goodput,
-        "throughput_tokens_per_s": rec.served_tokens / duration if duration > 0 else 0.0,
+        "throughput_tokens_per_s": goodput * rec.served_tokens / rec.goodput_tokens if rec.goodput_tokens
+        else 0.0,
+        "goodput_basis": "makespan (closed loop)" if closed or arrivals <= 1 or span <= 0
+        else "arrival rate x compliant tokens per request (open loop, steady state)",
         "num_gpus": sc.num_gpus,
         "price_usd_per_gpu_hour": dep.price_usd_per_gpu_hour,
         "price_source": dep.price_source,
@@ -153,12 +235,13 @@ def _summary(sc: SimScenario, dep: Deployment, rec: Recorder, eng: Engine, wall_
 
 
 def simulate(sc: SimScenario, catalog: Catalog | None = None, *, records: Path | None = None,
-             progress: Callable[[int], None] | None = None) -> SimResult:
+             progress: Callable[[int], None] | None = None, max_span_steps: int | None = None) -> SimResult:
     """Run one scenario to completion; per-request records go to ``records`` (Parquet) if given."""
     catalog = catalog or Catalog.load(sc.catalog_overlay)
     dep = build_deployment(sc, catalog)
     rec = Recorder(sc.slo.ttft_p99_ms, sc.slo.tpot_p99_ms, sc.token_convention, records)
     eng = Engine(rec, progress)
+    eng.max_span_steps = max_span_steps
     eng.dispatch = sc.dispatch
     eng.first_arrival_s = math.inf
     eng.last_arrival_s = -math.inf
