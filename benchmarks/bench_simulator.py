@@ -89,8 +89,8 @@ def main() -> None:
     ]
     head = (f"{SECTION}\n\nProduced by `benchmarks/bench_simulator.py`. Run {date.today()} on "
             f"{platform.machine()} / Python {platform.python_version()} / {platform.system()}, one core "
-            "(the engine is single-threaded). Other jobs shared the 2 cores during this run, so the 1M row is judged on "
-            "the process's CPU time; its wall time is printed beside it.\n\n"
+            "(the engine is single-threaded). Other jobs shared the 2 cores during this run, so the 1M row is "
+            "judged on the process's CPU time; its wall time is printed beside it.\n\n"
             "| benchmark | measured | baseline (same run) | ratio | target | result |\n|---|---|---|---|---|---|\n")
     body = "".join("| " + " | ".join(r) + " |\n" for r in rows)
     note = ("\nThe skip-ahead is exact, not an approximation: the baseline runs the same scheduler one decode "

@@ -336,8 +336,19 @@ def validate(
     paper: Annotated[str | None, typer.Option("--paper", help="Paper number, e.g. 01.")] = None,
     json_: JsonOpt = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table.")] = False,
+    measured: Annotated[Path | None, typer.Option(
+        "--measured", help="A file in the measured format (silicon_sample.csv): simulate each row, report errors."),
+    ] = None,
+    per_row: Annotated[bool, typer.Option("--per-row", help="With --measured: every row's prediction.")] = False,
+    cross_validate: Annotated[bool, typer.Option(
+        "--cross-validate", help="With --measured: leave-one-model-out refit errors too.")] = False,
 ):
     """Recompute every computable number in the papers; status reproduced / erratum / not-reproduced."""
+    if measured is not None:
+        from costcorrect.cli.cmd_measured import run_validate_measured
+
+        run_validate_measured(measured, per_row=per_row, json_=json_, cross_validate=cross_validate)
+        return
     from costcorrect.validation import CLAIMS, evaluate
 
     if paper is not None:

@@ -23,7 +23,8 @@ fleet_app = typer.Typer(help="Fleet procurement: many models on heterogeneous GP
                         no_args_is_help=True)
 app.add_typer(fleet_app, name="fleet")
 
-FleetOpt = Annotated[Path, typer.Option("--fleet", help="Fleet YAML (models, offers, capacity); see examples/fleet.yaml.")]
+FleetOpt = Annotated[Path, typer.Option(
+    "--fleet", help="Fleet YAML (models, offers, capacity); see examples/fleet.yaml.")]
 ObjectiveOpt = Annotated[str, typer.Option("--objective", help="cost ($/h) or cost-correct (every task ends in an "
                                                                  "accepted answer; α-aware routing).")]
 MethodOpt = Annotated[str, typer.Option("--method", help="auto, full (one MILP) or two-stage (config selection, "
@@ -120,19 +121,22 @@ def _print_plan(res: dict) -> None:
         if bd.get("hardware_mix_usd_per_hour") is None:
             out_console.print(f"savings breakdown: {escape(bd.get('note', 'not available'))}")
         else:
-            b = Table(title=f"Saving over the best homogeneous per-model plan ({escape(str(bd['baseline_gpu_class']))}"
-                            f", ${bd['baseline_cost_usd_per_hour']:,.2f}/h): {bd['cost_ratio']:.2f}x")
+            b = Table(title="Saving over the best homogeneous per-model plan "
+                            f"({escape(str(bd['baseline_gpu_class']))}, ${bd['baseline_cost_usd_per_hour']:,.2f}/h): "
+                            f"{bd['cost_ratio']:.2f}x")
             for c in ("lever", "Shapley share [$/h]", "sequential step [$/h]"):
                 b.add_column(c)
             for k, label in (("hardware_mix", "hardware mix"), ("co_location", "co-location"),
                              ("serving_strategy", "per-replica strategy")):
                 b.add_row(label, _fmt(bd[f"{k}_usd_per_hour"], ",.2f"),
                           _fmt(bd["sequential"][f"{k}_usd_per_hour"], ",.2f"))
-            b.add_row("total", _fmt(bd["total_saving_usd_per_hour"], ",.2f"), _fmt(bd["total_saving_usd_per_hour"], ",.2f"))
+            tot = _fmt(bd["total_saving_usd_per_hour"], ",.2f")
+            b.add_row("total", tot, tot)
             out_console.print(b)
     if res.get("full_milp"):
         f = res["full_milp"]
-        out_console.print(f"full MILP: {f['status']} in {f['solve_s']:.2f} s; two-stage gap {_fmt(f.get('gap'), '.2%')}")
+        out_console.print(f"full MILP: {f['status']} in {f['solve_s']:.2f} s; "
+                          f"two-stage gap {_fmt(f.get('gap'), '.2%')}")
     for note in res.get("notes", []):
         err_console.print(f"note: {note}", markup=False)
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -63,18 +64,42 @@ def diagnose_infeasible(inst: Instance, objective: str = "cost", colocation: boo
         return InputError(f"models[{inst.model_names[i]}]", inst.model_names[i],
                           f"a model with capacity at SLO tier '{tiers[i]}' on an offered GPU "
                           f"({', '.join(inst.gpu_classes)}): no capacity row serves it")
-    el = solve_program(inst, objective=objective, colocation=colocation,
-                       shortfall_penalty=_shortfall_penalty(inst), time_limit_s=time_limit_s)
     dem, _ = demand_units(inst, objective)
-    if not el.ok or el.served_rate_per_s is None:
-        return InputError("fleet", "demand", f"a feasible plan (solver: {el.message})")
-    short = (dem - el.served_rate_per_s) / dem
-    u = int(np.argmax(short))
+    pen = _shortfall_penalty(inst)
+    # 1) A unit that cannot be served even with every available GPU to itself.
+    alone_max = np.zeros(dem.size)
+    for u in range(dem.size):
+        members = [u] if objective == "cost" else list(np.flatnonzero(inst.task_of == u))
+        keep = np.isin(inst.opt_model, members)
+        lam = np.where(np.isin(np.arange(inst.num_models), members), inst.demand_rate_per_s, 0.0)
+        sub = dataclasses.replace(inst.subset(keep), demand_rate_per_s=lam)
+        el = solve_program(sub, objective=objective, colocation=colocation, shortfall_penalty=pen,
+                           time_limit_s=time_limit_s)
+        alone_max[u] = el.served_rate_per_s[u] if el.ok else 0.0
+        if el.ok and alone_max[u] < dem[u] * (1 - 1e-6):
+            break
+    alone = alone_max < dem * (1 - 1e-6)
+    if alone.any():
+        u = int(np.flatnonzero(alone)[0])
+        context = "even with every available GPU to itself"
+        served_u = alone_max[u]
+    else:
+        # 2) Each fits alone, not all together: least total relative shortfall.
+        sc = dataclasses.replace(inst)
+        el = solve_program(sc, objective=objective, colocation=colocation, shortfall_penalty=pen,
+                           time_limit_s=time_limit_s)
+        if not el.ok or el.served_rate_per_s is None:
+            return InputError("fleet", "demand", f"a feasible plan (solver: {el.message})")
+        short = (dem - el.served_rate_per_s) / dem
+        u = int(np.argmax(short))
+        served_u = el.served_rate_per_s[u]
+        context = "together with the other models' demand"
     members = [u] if objective == "cost" else list(np.flatnonzero(inst.task_of == u))
     offers = sorted({int(o) for i in members for o in inst.opt_offer[inst.opt_model == i]})
-    binding = [o for o in offers if np.isfinite(inst.max_nodes[o]) and el.nodes[o] >= inst.max_nodes[o]]
-    what = (f"offers {', '.join(f'{inst.offer_names[o]} (available_gpus={int(inst.max_nodes[o] * inst.gpus_per_node[o])})' for o in binding)}"
-            if binding else "the availability caps shared with the other models")
+    binding = [o for o in offers if np.isfinite(inst.max_nodes[o])]
+    caps = [f"{inst.offer_names[o]} (available_gpus={int(inst.max_nodes[o] * inst.gpus_per_node[o])})"
+            for o in binding]
+    what = f"offers {', '.join(caps)}" if binding else "the offers it can use"
     unit = "req/s" if objective == "cost" else "correct answers/s"
     name = inst.model_names[u] if objective == "cost" else f"task {inst.task_names[u]}"
     if objective == "cost-correct":
@@ -82,8 +107,8 @@ def diagnose_infeasible(inst: Instance, objective: str = "cost", colocation: boo
     else:
         field = f"models[{name}].demand_rate_per_s"
     return InputError(field, float(dem[u]),
-                      f"<= {el.served_rate_per_s[u]:.4g} {unit} at SLO tier '{tiers[members[0]]}': "
-                      f"no plan meets it; binding constraint: availability of {what}")
+                      f"<= {served_u:.4g} {unit} at SLO tier '{tiers[members[0]]}' {context}; "
+                      f"binding constraint: availability of {what}")
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -147,7 +172,8 @@ def solution_summary(sol: Solution) -> dict:
     # Per-model cost per correct answer through the cost-correct unit C = cost·R·(1+ρ̄)/α with
     # R = 1, ρ̄ = 0, applied to the model's cost per served request [$] (issue 6's unit).
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_request = np.where(routed > 0, units.usd_per_hour_to_usd_per_s(mcost) / np.where(routed > 0, routed, 1), np.inf)
+        per_request = np.where(routed > 0, units.usd_per_hour_to_usd_per_s(mcost) / np.where(routed > 0, routed, 1),
+                               np.inf)
     c_model = cost_correct_usd_per_mtok(per_request, 1.0, 0.0, inst.accept_rate)
     used_gpus = np.zeros(inst.num_offers)
     np.add.at(used_gpus, inst.opt_offer, inst.opt_gpus * sol.replicas)
@@ -323,11 +349,31 @@ def _goodput_tokens_per_s(inst: Instance, sol: Solution, replicas: np.ndarray, o
     return float(np.sum(np.minimum(got, dem) * w))
 
 
+def _static_keep(inst: Instance, base: Solution, on_class: np.ndarray, caps: np.ndarray, w: np.ndarray,
+                 objective: str) -> np.ndarray:
+    """Replicas the old plan keeps when offers on the scarce class shrink to ``caps`` nodes."""
+    kept = base.replicas.astype(float).copy()
+    if objective == "cost":
+        weight = w[inst.opt_model]
+    else:
+        weight = w[inst.task_of[inst.opt_model]] * inst.accept_rate[inst.opt_model]
+    value_per_gpu = inst.opt_capacity * weight / inst.opt_gpus
+    for o in np.flatnonzero(on_class):
+        left = float(caps[o] * inst.gpus_per_node[o])
+        idx = np.flatnonzero((inst.opt_offer == o) & (base.replicas > 0))
+        for k in idx[np.argsort(-value_per_gpu[idx], kind="stable")]:
+            keep = min(float(base.replicas[k]), math.floor(left / inst.opt_gpus[k] + 1e-9))
+            kept[k] = keep
+            left -= keep * inst.opt_gpus[k]
+    return kept
+
+
 def scarcity(inst: Instance, base: Solution, gpu_class: str, shares=(1.0, 0.75, 0.5, 0.25, 0.0), *,
              objective: str = "cost", time_limit_s: float = 60.0, mip_rel_gap: float = 1e-4) -> list[dict]:
     """Goodput retained when ``gpu_class`` keeps only a share of the nodes the plan uses.
 
-    Static: the plan keeps ⌊share · y_k⌋ replicas on that class and nothing else changes.
+    Static: on that class the plan keeps ⌊share · nodes⌋ nodes per offer and fills them with
+    its own replicas, most goodput per GPU first; nothing else changes.
     Re-solved: the max-goodput program at the plan's budget, the class capped at
     ⌊share · nodes⌋ per offer (other offers keep their caps). Goodput in output tokens/s.
     """
@@ -341,8 +387,7 @@ def scarcity(inst: Instance, base: Solution, gpu_class: str, shares=(1.0, 0.75, 
     for share in shares:
         caps = sinst.max_nodes.copy()
         caps[on_class] = np.floor(share * base.nodes[on_class] + 1e-9)
-        lost = on_class[sinst.opt_offer]
-        kept = np.where(lost, np.floor(base.replicas * share + 1e-9), base.replicas)
+        kept = _static_keep(sinst, base, on_class, caps, w, objective)
         static = _goodput_tokens_per_s(sinst, base, kept, objective)
         cinst = inst.with_max_nodes(np.where(on_class, caps, inst.max_nodes))
         re = solve(cinst, method="full" if inst.num_options <= AUTO_FULL_MAX_OPTIONS else "two-stage",

@@ -31,7 +31,6 @@ from costcorrect.catalog import Catalog, load_efficiency, price_label
 from costcorrect.errors import InputError
 from costcorrect.fleet.spec import (
     CAPACITY_COLUMNS,
-    CapacityRow,
     ConfigSpec,
     FleetModel,
     FleetSpec,

@@ -28,7 +28,10 @@ Solved with :func:`scipy.optimize.milp` (HiGHS branch and cut).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +43,25 @@ from costcorrect.fleet.capacity import Instance
 
 #: Demand rows are met to this relative slack (HiGHS' feasibility tolerance is 1e-6 absolute).
 _DEMAND_EPS = 1e-9
+
+
+@contextlib.contextmanager
+def _quiet_c_stdout():
+    """Silence HiGHS' occasional C-level prints on fd 1 (they would corrupt ``--json`` output)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 @dataclass
@@ -113,7 +135,7 @@ def solve_program(inst: Instance, *, objective: str = "cost", colocation: bool =
     if objective not in ("cost", "cost-correct"):
         raise ValueError(f"objective must be cost or cost-correct, got {objective!r}")
     t0 = time.perf_counter()
-    K, M, O = inst.num_options, inst.num_models, inst.num_offers
+    K, M, O = inst.num_options, inst.num_models, inst.num_offers  # noqa: E741
     dem, w = demand_units(inst, objective)
     U = dem.size
     need = need_rate_per_s(inst, objective)
@@ -264,8 +286,9 @@ def solve_program(inst: Instance, *, objective: str = "cost", colocation: bool =
     restriction = {"objective": objective, "colocation": colocation, "mode": mode}
     if nvar == 0:
         return Solution("infeasible", "nothing to decide (no options)", inst, restriction=restriction)
-    res = milp(c, integrality=integrality, bounds=Bounds(lb, ub), constraints=constraints,
-               options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap), "disp": False})
+    with _quiet_c_stdout():
+        res = milp(c, integrality=integrality, bounds=Bounds(lb, ub), constraints=constraints,
+                   options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap), "disp": False})
     solve_s = time.perf_counter() - t0
     status = {0: "optimal", 1: "time-limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     sol = Solution(status, str(res.message), inst, solve_s=solve_s, restriction=restriction)
@@ -281,7 +304,7 @@ def solve_program(inst: Instance, *, objective: str = "cost", colocation: bool =
     else:
         nodes = np.round(x[idle_of_offer]).astype(int)
         for j, (_, o) in enumerate(pairs):
-            nodes[o] += int(round(x[K + j]))
+            nodes[o] += round(x[K + j])
     sol.replicas = y
     sol.nodes = nodes
     sol.cost_usd_per_hour = float(np.sum(node_price * nodes))
@@ -312,12 +335,14 @@ def restrict(inst: Instance, *, gpu_class: str | None = None, strategy: bool = T
 
 
 def select_configs(inst: Instance, objective: str = "cost") -> np.ndarray:
-    """Stage 1 of the two-stage decomposition: per (model, offer) keep at most three configs.
+    """Stage 1 of the two-stage decomposition: per (model, offer) keep at most four configs.
 
     Kept: the most capacity per GPU (what the LP relaxation uses: price is per GPU, so on one
     offer it is also the cheapest per req/s); the config that serves the model's whole demand
     alone with the fewest GPUs (what rounding to whole replicas favours when nodes are
-    shared); and the one that does so with the fewest whole nodes (when they are not).
+    shared); the one that does so with the fewest whole nodes (when they are not); and the
+    smallest replica with the most capacity per GPU among those (the finest step, for a
+    model that gets only part of a task's traffic or tops up another offer).
     """
     need = need_rate_per_s(inst, objective)
     keep = np.zeros(inst.num_options, dtype=bool)
@@ -336,6 +361,7 @@ def select_configs(inst: Instance, objective: str = "cost") -> np.ndarray:
         keep[idx[np.argmax(per_gpu[idx])]] = True
         keep[idx[np.lexsort((-per_gpu[idx], gpus_alone[idx]))[0]]] = True
         keep[idx[np.lexsort((-per_gpu[idx], nodes_alone[idx]))[0]]] = True
+        keep[idx[np.lexsort((-per_gpu[idx], inst.opt_gpus[idx]))[0]]] = True
     return keep
 
 

@@ -32,9 +32,9 @@ PROFILES = (
 #: (offer name, GPU, provider, offering, tier, available GPUs per 10 models or None)
 OFFERS = (
     ("a100-coreweave", "a100-sxm-80gb", "coreweave", "on-demand", "on-demand", 96),
-    ("h100-lambda", "h100-sxm", "lambda", "on-demand", "on-demand", None),
+    ("h100-lambda", "h100-sxm", "lambda", "on-demand", "on-demand", 128),
     ("h100-coreweave-spot", "h100-sxm", "coreweave", "spot", "spot", 48),
-    ("h200-hyperstack", "h200-sxm", "hyperstack", "on-demand", "on-demand", 32),
+    ("h200-hyperstack", "h200-sxm", "hyperstack", "on-demand", "on-demand", None),
     ("b200-hyperstack", "b200", "hyperstack", "on-demand", "on-demand", 32),
 )
 

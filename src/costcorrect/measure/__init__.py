@@ -42,7 +42,8 @@ def measure_run(run: MeasuredRun, catalog: Catalog, *, gpu: str, num_gpus: int, 
         raise InputError("--bootstrap", n_bootstrap, "an integer >= 0")
     price, label, row = resolve_price(catalog, gpu, price_usd_per_gpu_hour)
     s = served_summary(prompt_tokens=run.prompt_tokens, output_tokens=run.output_tokens, ttft_ms=run.ttft_ms,
-                       tpot_ms=run.tpot_ms, success=run.success, e2e_ms=run.e2e_ms, duration_s=run.duration_s,
+                       tpot_ms=run.tpot_ms, success=run.success, e2e_ms=run.e2e_ms, arrival_s=run.arrival_s,
+                       duration_s=run.duration_s,
                        ttft_slo_ms=ttft_slo_ms, tpot_slo_ms=tpot_slo_ms, price_usd_per_gpu_hour=price,
                        num_gpus=num_gpus, token_convention=token_convention, n_bootstrap=n_bootstrap, seed=seed)
     return {"file": run.path, "format": run.format, "gpu": gpu, **s, "price_source": label, "price_row": row,

@@ -67,6 +67,28 @@ def goodput_tokens_per_s(tokens, met, duration_s):
     return float(t[m].sum()) / float(duration_s)
 
 
+def steady_goodput_tokens_per_s(tokens, met, arrival_s):
+    """Open-loop steady-state goodput: arrival rate × compliant tokens per request. [tokens/s]
+
+    The simulator's definition (``costcorrect.simulator.run``): (n − 1)/(last − first
+    arrival) × Σ compliant tokens / n. It leaves out the drain after the last arrival,
+    which ``tokens / duration`` charges to every token of a short run. ``None`` when the
+    arrivals span no time.
+
+    >>> float(steady_goodput_tokens_per_s([100, 100, 100], [True, True, False], [0.0, 1.0, 2.0]))
+    66.66666666666667
+    """
+    a = np.asarray(arrival_s, dtype=float)
+    if a.size < 2:
+        return None
+    span = float(a.max() - a.min())
+    if not span > 0:
+        return None
+    t = np.asarray(tokens, dtype=float)
+    m = np.asarray(met, dtype=bool)
+    return (a.size - 1) / span * float(t[m].sum()) / a.size
+
+
 def nearest_rank_quantile(values, q: float) -> float:
     """The ⌈q·n⌉-th smallest value (nearest rank); NaN for no values. [same unit]
 
@@ -124,14 +146,16 @@ def cpm_interval_usd_per_mtok(price_usd_per_gpu_hour, num_gpus, goodput_samples,
 
 def served_summary(*, prompt_tokens, output_tokens, ttft_ms, tpot_ms, success, duration_s: float,
                    ttft_slo_ms: float, tpot_slo_ms: float, price_usd_per_gpu_hour: float, num_gpus: int,
-                   token_convention: str = "output", e2e_ms=None, n_bootstrap: int = 2000, seed: int = 0) -> dict:
+                   token_convention: str = "output", e2e_ms=None, arrival_s=None, n_bootstrap: int = 2000,
+                   seed: int = 0) -> dict:
     """Everything ``costcorrect measure`` reports, from per-request arrays. [see keys]
 
     Keys: ``num_requests``, ``num_failed``, ``slo_attainment`` (compliant / all requests,
     failed ones included), ``goodput_tokens_per_s``, ``cpm_served_usd_per_mtok`` (``None``
     with ``cpm_note`` when nothing met the contract), ``cpm_served_ci95_usd_per_mtok``
     ``[lo, hi]``, and ``ttft_ms`` / ``tpot_ms`` / ``e2e_ms`` percentiles of successful
-    requests.
+    requests. With arrival times, ``goodput_steady_tokens_per_s`` adds the simulator's
+    open-loop goodput (arrival rate × compliant tokens per request), for comparison only.
     """
     ok = np.asarray(success, dtype=bool)
     n = ok.size
@@ -152,6 +176,8 @@ def served_summary(*, prompt_tokens, output_tokens, ttft_ms, tpot_ms, success, d
         "slo_attainment": float(met.sum() / n) if n else None,
         "duration_s": float(duration_s),
         "goodput_tokens_per_s": goodput,
+        "goodput_steady_tokens_per_s": steady_goodput_tokens_per_s(tokens, met, arrival_s)
+        if arrival_s is not None else None,
         "throughput_tokens_per_s": float(tokens[ok].sum()) / float(duration_s),
         "token_convention": token_convention,
         "num_gpus": int(num_gpus),

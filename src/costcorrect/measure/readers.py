@@ -222,7 +222,8 @@ def read_sglang(path: str | Path, run: int = -1) -> MeasuredRun:
         raise _err(p, f"line {lineno} column {exc.colno}", exc.msg, "one JSON object per line") from None
     res = _from_benchmark_doc(doc, p, "sglang", " (run sglang.bench_serving with --output-details)")
     if len(lines) > 1:
-        res = MeasuredRun(**{**res.__dict__, "notes": (*res.notes, f"file holds {len(lines)} runs; used line {lineno}")})
+        note = f"file holds {len(lines)} runs; used line {lineno}"
+        res = MeasuredRun(**{**res.__dict__, "notes": (*res.notes, note)})
     return res
 
 
@@ -251,7 +252,7 @@ def read_csv(path: str | Path, duration_s: float | None = None) -> MeasuredRun:
 
     def num(col: str) -> np.ndarray:
         s = df[col].str.strip()
-        v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+        v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float).copy()
         v[(s == "").to_numpy()] = np.nan
         bad = np.flatnonzero(np.isnan(v) & (s != "").to_numpy())
         if len(bad):

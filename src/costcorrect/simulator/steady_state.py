@@ -238,8 +238,8 @@ def run_closed_loop(sc: SimScenario, dep, *, fast: bool = True, trace: bool = Fa
     eng.front = [_TracingReplica(eng, i, sc.architecture, dep.predictor, dep.kv_blocks, bs, sc.max_batch_requests,
                                  sc.max_batch_tokens, sc.chunk_tokens) for i in range(sc.replicas)]
     wl = sc.workload
-    prompt = max(int(round(wl.prompt_tokens.mean)), wl.prompt_tokens.min)
-    output = max(int(round(wl.output_tokens.mean)), wl.output_tokens.min)
+    prompt = max(round(wl.prompt_tokens.mean), wl.prompt_tokens.min)
+    output = max(round(wl.output_tokens.mean), wl.output_tokens.min)
     total = int(wl.num_requests)
     cap = dep.kv_blocks * bs
     if prompt + output > cap:
@@ -305,11 +305,10 @@ def run_closed_loop(sc: SimScenario, dep, *, fast: bool = True, trace: bool = Fa
         eng.check = None
 
     if fast:
-        # Fingerprint only every `step` finishes (a divisor of C, about C/8): a period of C
-        # requests -- every client slot once, the usual case -- is still caught at its phase,
+        # Fingerprint only every C finishes: a period of C requests -- every client slot
+        # once, the usual case -- is still caught at its phase (longer periods at a multiple),
         # and the O(C) fingerprint costs O(1) per finished request.
-        c = int(wl.concurrency)
-        step = max((d for d in range(1, max(c // 8, 1) + 1) if c % d == 0), default=1)
+        step = max(int(wl.concurrency), 1)
 
         def gated() -> None:
             if eng.finished % step == 0:

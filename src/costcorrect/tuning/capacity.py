@@ -4,7 +4,8 @@ For each bin b the capacity is the highest arrival rate whose SLO attainment sta
 ≥ ``target`` — the quantity :func:`costcorrect.simulator.find_capacity` bisects for
 one contract. Here one probe (a simulation at one rate, its per-request records read
 back) scores *every* bin with the measured-mode arithmetic
-(:mod:`costcorrect.measure.metrics`), so the bins' searches share probes. Each bin:
+(:mod:`costcorrect.measure.metrics`; goodput in the simulator's open-loop definition,
+arrival rate × compliant tokens per request), so the bins' searches share probes. Each bin:
 bracket by doubling/halving from the closed-form capacity estimate (or the scenario's
 rate), then bisect until (hi − lo)/hi ≤ ``rel_tol``; every probe reuses the scenario's
 seed (common random numbers), as ``find_capacity`` does. Below ``start / 64`` a bin
@@ -28,6 +29,7 @@ from costcorrect.measure.metrics import (
     nearest_rank_quantile,
     request_slo_met,
     request_tokens,
+    steady_goodput_tokens_per_s,
 )
 from costcorrect.serving.decomposition import cpm_served_usd_per_mtok, decompose
 
@@ -83,7 +85,9 @@ def score_records(cols: dict, bins: list[dict], price: float, num_gpus: int, con
     per_bin = []
     for b in bins:
         met = request_slo_met(cols["ttft_ms"], cols["tpot_ms"], ok, b["ttft_p99_ms"], b["tpot_p99_ms"])
-        g = goodput_tokens_per_s(tokens, met, duration) if duration > 0 else 0.0
+        g = steady_goodput_tokens_per_s(tokens, met, arr)
+        if g is None:  # one request, or all at once: fall back to tokens / makespan
+            g = goodput_tokens_per_s(tokens, met, duration) if duration > 0 else 0.0
         per_bin.append({"slo_attainment": float(met.mean()), "goodput_tokens_per_s": g,
                         "cpm_served_usd_per_mtok": float(cpm_served_usd_per_mtok(price, num_gpus, g)) if g > 0
                         else None})

@@ -22,9 +22,9 @@ def _ok(x) -> bool:
 
 
 def tune_chart(rows: list[dict], pareto: list[dict], best: list[dict], *, title: str = "costcorrect tune") -> alt.Chart:
-    """Every configuration with capacity (colour = architecture, shape = GPU, one panel per
-    SLO bin would hide the trade-off, so bins share the axes and differ by size), the Pareto
-    set as a step line, and the cheapest configuration per bin circled."""
+    """Every configuration with capacity (colour = architecture, shape = GPU, size = SLO bin;
+    the bins share the axes so the trade-off across them stays visible), the Pareto set as
+    a step line, and the cheapest configuration per bin circled."""
     keep = [r for r in rows if _ok(r.get("cpm_served_usd_per_mtok")) and _ok(r.get("ttft_p99_ms"))]
     pareto_ids = {(r["task_id"], r["slo_ttft_p99_ms"], r["slo_tpot_p99_ms"]) for r in pareto}
     best_ids = {(b["best"]["task_id"], b["best"]["slo_ttft_p99_ms"], b["best"]["slo_tpot_p99_ms"])
@@ -49,7 +49,8 @@ def tune_chart(rows: list[dict], pareto: list[dict], best: list[dict], *, title:
     base = alt.Chart(data)
     points = base.mark_point(filled=True, opacity=0.45).encode(
         x=x, y=y, color=alt.Color("architecture:N", title="architecture"),
-        shape=alt.Shape("gpu:N", title="GPU"), size=alt.Size("bin:N", title="SLO bin", legend=alt.Legend()),
+        shape=alt.Shape("gpu:N", title="GPU"),
+        size=alt.Size("bin:N", title="SLO bin", scale=alt.Scale(range=[60, 240])),
         tooltip=tooltip)
     front = base.transform_filter("datum.pareto").mark_line(interpolate="step-after", color="black").encode(x=x, y=y)
     best_mark = base.transform_filter("datum.best").mark_point(size=260, shape="circle", color="black",
@@ -57,4 +58,5 @@ def tune_chart(rows: list[dict], pareto: list[dict], best: list[dict], *, title:
         x=x, y=y, tooltip=tooltip)
     return (points + front + best_mark).properties(
         width=560, height=360,
-        title=alt.Title(title, subtitle="black line: Pareto set (CPM_served vs TTFT p99); circles: cheapest per SLO bin"))
+        title=alt.Title(title, subtitle="black line: Pareto set (CPM_served vs TTFT p99); "
+                                        "circles: cheapest per SLO bin"))

@@ -20,7 +20,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -192,9 +191,9 @@ def _survivors(cfgs: list[Config], rows: list[dict], bins: list[dict], eta: int,
     by_id = {c.config_id: c for c in cfgs}
     keep: set[str] = set()
     for b in bins:
-        cand = sorted(((r["cpm_served_usd_per_mtok"], r["config_id"]) for r in rows
+        cand = sorted((r["cpm_served_usd_per_mtok"], r["config_id"]) for r in rows
                        if r["slo_ttft_p99_ms"] == b["ttft_p99_ms"] and r["slo_tpot_p99_ms"] == b["tpot_p99_ms"]
-                       and _finite(r.get("cpm_served_usd_per_mtok")) and r["config_id"] in by_id))
+                       and _finite(r.get("cpm_served_usd_per_mtok")) and r["config_id"] in by_id)
         k = max(keep_min, math.ceil(len(cand) / eta))
         keep.update(cid for _, cid in cand[:k])
     return [c for c in cfgs if c.config_id in keep]
