@@ -375,12 +375,15 @@ but not refitted in LOMO.
 {by_me}
 
 ## Where the model is weakest
-- **TTFT.** A closed loop with fixed lengths starts all requests together; the simulator keeps them nearly in lockstep
-  for several waves, so a request often waits for the prefill of many others. Real runs desynchronise faster
-  (length jitter: for some sources ISL/OSL are targets, not exact lengths; client ramp-up; run-to-run noise), so
-  TTFT at high concurrency is over-predicted for dense Llama models and under-predicted at low concurrency (the
-  measured low-concurrency TTFT contains client and tokenisation costs the roofline has no term for). TTFT errors are
-  several times the TPOT errors in every table.
+- **TTFT** is the weak half: its errors are two to five times the TPOT errors in every table, and the fitted
+  profiles do not generalise for it (leave-one-model-out TTFT MAPE is *worse* than the unfitted generic profile,
+  while TPOT improves from generic to LOMO to in-sample). Two opposite biases: for the dense Llama models TTFT is
+  over-predicted (median about +110 % for Llama-3.1-70B): a closed loop with fixed lengths starts all requests
+  together and the simulator keeps them in lockstep for several waves, so a request waits for the prefill of many
+  others, while real runs desynchronise faster (length jitter -- for some sources ISL/OSL are targets, not exact
+  lengths -- client ramp-up, noise). For the MoE models TTFT is under-predicted (median -15 % to -67 %): prefill
+  costs the roofline lacks (grouped expert GEMMs far from peak at small per-expert batches, MoE routing and
+  all-to-all kernels, MLA prefill) and client-side time are missing.
 - **TPOT of small models at high concurrency** (Llama-3.1-8B on SGLang and vLLM): measured TPOT barely moves with TP
   or batch, so something outside the GPU roofline (CPU-side scheduling, detokenisation, the HTTP server) sets the pace;
   a per-iteration constant cannot follow it.

@@ -114,12 +114,12 @@ def main() -> None:
         rows.append((f"Ray backend vs local, {small.num_configurations} configurations, {args.workers} workers each",
                      f"ray {wall_r:.1f} s vs local {wall_l:.1f} s", ratio, f"same results: {same}"))
         print(f"[2] ray {wall_r:.1f} s (+{init_s:.1f} s init) vs local {wall_l:.1f} s", flush=True)
-    except Exception as exc:  # noqa: BLE001 - report, do not hide
+    except Exception as exc:
         rows.append(("Ray backend vs local", f"not run: {exc}", "", ""))
 
     # 3. halving vs grid on the whole default space (the grid resumes run 1)
     local = LocalBackend(args.workers)
-    res_g, wall_g = run(full, tmp / "grid", local)
+    res_g, _wall_g = run(full, tmp / "grid", local)
     res_h, wall_h = run(full, tmp / "halving", local, search="halving")
     local.close()
     found = [a == b for a, b in zip(best_ids(res_g), best_ids(res_h), strict=True)]
