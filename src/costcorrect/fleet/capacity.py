@@ -195,14 +195,70 @@ def simulator_rows(models: list[FleetModel], gpus: list[str], configs: list[Conf
 
 
 # ----------------------------------------------------------------------------- tables
-def read_capacity_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet capacity table and check its columns (``CAPACITY_COLUMNS``)."""
+def _read_any_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
-        df = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+        # a folder is the tuner's Parquet dataset of part files
+        is_parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
+        return pd.read_parquet(path) if is_parquet else pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise InputError("capacity.table", str(path), f"a readable CSV or Parquet file ({exc})") from None
-    return validate_capacity_frame(df, str(path))
+
+
+def read_capacity_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet capacity table and check its columns (``CAPACITY_COLUMNS``)."""
+    return validate_capacity_frame(_read_any_table(path), str(path))
+
+
+def is_tuner_table(df: pd.DataFrame) -> bool:
+    """True for `costcorrect tune` output (issue 5), which is per deployment and per SLO bin."""
+    return {"config_id", "slo_ttft_p99_ms", "slo_tpot_p99_ms", "num_gpus"} <= set(df.columns) and (
+        "slo_tier" not in df.columns)
+
+
+def tuner_rows_to_capacity(df: pd.DataFrame, spec: FleetSpec, origin: str = "tuner table") -> pd.DataFrame:
+    """Map `costcorrect tune` rows onto the capacity-table columns.
+
+    - SLO bin -> the fleet tier with the same (TTFT, TPOT) bounds; other bins are dropped.
+    - catalog model id -> every fleet model serving that catalog model (the tuner's workload
+      must be the fleet model's; the planner cannot check that, the docs say so).
+    - a colocated/chunked deployment of n TP groups becomes n replicas of ``tensor_parallel``
+      GPUs with capacity / n each (linear in replicas: conservative, since a shared queue
+      over n replicas serves slightly more than n separate ones); a disaggregated deployment
+      stays one unit of ``num_gpus`` GPUs.
+    - the cheapest-looking rung only: with successive halving, only rows at the largest
+      ``num_requests`` of a configuration are used.
+    """
+    d = df.copy()
+    if "num_requests" in d.columns:
+        d = d[d["num_requests"] == d.groupby("config_id")["num_requests"].transform("max")]
+    cap = pd.to_numeric(d["capacity_rate_per_s"], errors="coerce")
+    d = d[cap.notna() & (cap > 0)]
+    tiers = spec.tiers()
+    by_models: dict[str, list[str]] = {}
+    for m in spec.models:
+        by_models.setdefault(m.model, []).append(m.name)
+    rows = []
+    for r in d.to_dict(orient="records"):
+        tier = next((name for name, t in tiers.items() if math.isclose(t.ttft_p99_ms, r["slo_ttft_p99_ms"])
+                     and math.isclose(t.tpot_p99_ms, r["slo_tpot_p99_ms"])), None)
+        if tier is None:
+            continue
+        tp = int(r["tensor_parallel"])
+        disagg = r.get("architecture") == "disaggregated"
+        groups = 1 if disagg else max(int(r["num_gpus"]) // tp, 1)
+        for name in by_models.get(r["model"], []):
+            rows.append({"model": name, "gpu": r["gpu"], "config": f"{r['architecture']}-tp{tp}-{r['config_id'][:8]}",
+                         "tensor_parallel": tp, "gpus_per_replica": int(r["num_gpus"]) // groups,
+                         "slo_tier": tier, "capacity_rate_per_s": float(r["capacity_rate_per_s"]) / groups,
+                         "default": False, "architecture": r.get("architecture"),
+                         "source": f"costcorrect tune ({origin}, config {r['config_id']})"})
+    if not rows:
+        raise InputError("capacity.table", origin,
+                         "a tuner table with at least one feasible row whose SLO bin equals a fleet tier "
+                         f"({', '.join(f'{n}: {t.ttft_p99_ms:g}/{t.tpot_p99_ms:g} ms' for n, t in tiers.items())}) "
+                         "and whose model is a fleet model's catalog id")
+    return pd.DataFrame(rows)
 
 
 def validate_capacity_frame(df: pd.DataFrame, origin: str = "capacity") -> pd.DataFrame:
@@ -233,7 +289,10 @@ def capacity_frame(spec: FleetSpec, catalog: Catalog, stats: dict | None = None)
     cap = spec.capacity
     gpus = sorted({o.gpu for o in spec.offers})
     if cap.source == "table":
-        df = read_capacity_table(cap.table)
+        df = _read_any_table(cap.table)
+        if is_tuner_table(df):
+            df = tuner_rows_to_capacity(df, spec, origin=str(cap.table))
+        df = validate_capacity_frame(df, str(cap.table))
     elif cap.source == "rows":
         df = pd.DataFrame([r.model_dump() for r in cap.rows])
     elif cap.source == "closed-form":
