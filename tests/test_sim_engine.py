@@ -273,3 +273,24 @@ def test_malformed_traces_name_file_line_and_column(tmp_path):
     empty.write_text("")
     with pytest.raises(InputError, match="empty"):
         read_trace(empty)
+
+
+def test_records_in_memory_equal_parquet_records(tmp_path):
+    sc = scenario(architecture="chunked", workload={"num_requests": 150})
+    path = tmp_path / "r.parquet"
+    res = simulate(sc, CAT, records=path, keep_records=True)
+    a = res.records_frame.sort_values("request_id").reset_index(drop=True)
+    b = pd.read_parquet(path).sort_values("request_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+def test_simulate_cli_applies_a_calibration_overlay(tmp_path):
+    from typer.testing import CliRunner
+
+    from costcorrect.cli.app import app
+
+    ov = tmp_path / "overlay.yaml"
+    ov.write_text("efficiency: {mbu: 0.4}\ncalibration: {fit_to: test}\n")
+    run = CliRunner().invoke(app, ["simulate", "--json", "--set", "workload.num_requests=50", "--overlay", str(ov)])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["efficiency"]["mbu"] == 0.4

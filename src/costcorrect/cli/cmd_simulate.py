@@ -70,6 +70,8 @@ def simulate_cmd(
                                                 help="Bisect the arrival rate to the SLO-attainment target.")] = False,
     target: Annotated[float, typer.Option("--target", help="SLO attainment target for --find-capacity [-].")] = 0.99,
     catalog: OverlayOpt = None,
+    overlay: Annotated[Path | None, typer.Option(
+        "--overlay", help="Scenario overlay from `costcorrect calibrate` (fitted efficiencies); --set wins.")] = None,
 ):
     """Simulate a deployment request by request: TTFT/TPOT/E2E percentiles, SLO attainment,
     goodput and CPM_served [$ per million SLO-compliant tokens]; --find-capacity finds the
@@ -77,7 +79,12 @@ def simulate_cmd(
     from costcorrect.simulator import apply_sim_overrides, load_sim_scenario, simulate
     from costcorrect.simulator import find_capacity as find_cap
 
-    sc = apply_sim_overrides(load_sim_scenario(scenario), set_)
+    overrides = list(set_ or [])
+    if overlay is not None:
+        from costcorrect.tuning.calibrate import overlay_overrides
+
+        overrides = overlay_overrides(overlay) + overrides
+    sc = apply_sim_overrides(load_sim_scenario(scenario), overrides)
     check_range("--target", target, 0, 1, lo_open=True)
     cat = Catalog.load(catalog or sc.catalog_overlay)
     if find_capacity:

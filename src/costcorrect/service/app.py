@@ -245,6 +245,21 @@ def _score(spec: dict, reveals: dict, labels: list[dict]) -> dict:
                     "= a + b·score for vendors who revealed, 0 for those who did not"}
 
 
+def round_status(tx, rnd: dict, ident: Identity) -> dict:
+    """A round's summary and per-vendor committed/revealed flags as ``ident`` may see them.
+
+    403 (``HTTPException``) when ``ident`` is neither the round's buyer nor invited; a vendor
+    sees only its own flags until the round is scored. ``GET /v1/rounds/{id}`` and the web
+    explorer's procurement page (issue 11) both use this, so they apply the same rules.
+    """
+    who = _party(rnd, ident)
+    round_id = rnd["round_id"]
+    com, rev = tx.commitments(round_id), tx.revealed_vendors(round_id)
+    shown = rnd["spec"]["vendors"] if who == "buyer" or rnd["phase"] == "scored" else [ident.name]
+    status = [{"vendor": v, "committed": v in com, "revealed": v in rev} for v in shown]
+    return {**_summary(rnd), "status": status}
+
+
 # ----------------------------------------------------------------------------- app
 def create_app(db_path: str | Path, *, key_path: str | Path | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, checkpoint_every: int = 100,
@@ -324,15 +339,7 @@ def create_app(db_path: str | Path, *, key_path: str | Path | None = None,
 
     @app.get("/v1/rounds/{round_id}", tags=["rounds"])
     def get_round(round_id: str, ident: Who):
-        def _tx(tx):
-            rnd = _round_or_404(tx, round_id)
-            who = _party(rnd, ident)
-            com, rev = tx.commitments(round_id), tx.revealed_vendors(round_id)
-            shown = rnd["spec"]["vendors"] if who == "buyer" or rnd["phase"] == "scored" else [ident.name]
-            status = [{"vendor": v, "committed": v in com, "revealed": v in rev} for v in shown]
-            return {**_summary(rnd), "status": status}
-
-        return store.read(_tx)
+        return store.read(lambda tx: round_status(tx, _round_or_404(tx, round_id), ident))
 
     @app.get("/v1/rounds/{round_id}/items", tags=["rounds"])
     def get_items(round_id: str, ident: Who):

@@ -106,6 +106,7 @@ class Replica:
         self.b = 0
         self.sum_off = 0
         self.phase = [0] * block_size
+        self._extra_cache: dict[int, int] = {}
         self.s = 0
         self.other_blocks = 0  # blocks held by prefilling / transferring requests
         self.plan = None
@@ -117,12 +118,20 @@ class Replica:
 
     # -- KV accounting -------------------------------------------------------------------------
     def decode_blocks(self, s: int) -> int:
-        """Blocks the decode set holds at step ``s``: Σ ceil(context_i / block)."""
+        """Blocks the decode set holds at step ``s``: Σ ceil(context_i / block).
+
+        The rounding term depends on the phase counts and on ``s mod block`` only; it is
+        cached until the decode set changes (joins and leaves clear the cache).
+        """
         bs = self.bs
-        extra = 0
-        for r, c in enumerate(self.phase):
-            if c:
-                extra += c * ((-(s + r)) % bs)
+        key = s % bs
+        extra = self._extra_cache.get(key)
+        if extra is None:
+            extra = 0
+            for r, c in enumerate(self.phase):
+                if c:
+                    extra += c * ((-(key + r)) % bs)
+            self._extra_cache[key] = extra
         return (self.b * s + self.sum_off + extra) // bs
 
     def used_blocks(self) -> int:
@@ -136,6 +145,7 @@ class Replica:
         self.b += 1
         self.sum_off += req.off
         self.phase[req.off % self.bs] += 1
+        self._extra_cache.clear()
         heapq.heappush(self.heap, (req.finish_step, req.rid, req.epoch, req))
         admitted = self.admitted
         admitted.append((req, req.epoch))
@@ -146,6 +156,7 @@ class Replica:
         self.b -= 1
         self.sum_off -= req.off
         self.phase[req.off % self.bs] -= 1
+        self._extra_cache.clear()
         req.epoch += 1
 
     def _preempt_one(self) -> bool:

@@ -81,6 +81,7 @@ class Recorder:
     tpot_slo_ms: float
     token_convention: str = "output"
     parquet_path: Path | None = None
+    keep: bool = False  # also keep records in memory (small runs: tuners, tests)
     ttft: LogHistogram = field(default_factory=LogHistogram)
     tpot: LogHistogram = field(default_factory=LogHistogram)
     e2e: LogHistogram = field(default_factory=LogHistogram)
@@ -94,6 +95,7 @@ class Recorder:
 
     def __post_init__(self):
         self._buf: list[tuple] = []
+        self._kept: list[dict] = []
         self._writer = None
         self._tmp = None
 
@@ -130,9 +132,21 @@ class Recorder:
         self.ttft.add(ttft_ms)
         self.tpot.add(tpot_ms)
         self.e2e.add(e2e_ms)
-        if self.parquet_path is not None:
-            self._write(dict(zip(RECORD_COLUMNS, (rid, arr, first, fin, prompt, out, pre, ttft_ms, tpot_ms,
-                                                  e2e_ms, met), strict=True)))
+        if self.parquet_path is not None or self.keep:
+            cols = dict(zip(RECORD_COLUMNS, (rid, arr, first, fin, prompt, out, pre, ttft_ms, tpot_ms, e2e_ms, met),
+                            strict=True))
+            if self.parquet_path is not None:
+                self._write(cols)
+            if self.keep:
+                self._kept.append(cols)
+
+    def records_frame(self):
+        """Records kept in memory (``keep=True``), as a pandas DataFrame in finish order."""
+        import pandas as pd
+
+        if not self._kept:
+            return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
+        return pd.concat([pd.DataFrame(c) for c in self._kept], ignore_index=True)
 
     def _write(self, columns: dict) -> None:
         try:

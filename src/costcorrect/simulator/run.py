@@ -176,6 +176,7 @@ class SimResult:
     summary: dict
     records_path: Path | None = None
     extras: dict = field(default_factory=dict)
+    records_frame: object = None  # pandas DataFrame of per-request records when keep_records=True
 
 
 def _summary(sc: SimScenario, dep: Deployment, rec: Recorder, eng: Engine, wall_s: float,
@@ -235,11 +236,12 @@ def _summary(sc: SimScenario, dep: Deployment, rec: Recorder, eng: Engine, wall_
 
 
 def simulate(sc: SimScenario, catalog: Catalog | None = None, *, records: Path | None = None,
+             keep_records: bool = False,
              progress: Callable[[int], None] | None = None, max_span_steps: int | None = None) -> SimResult:
     """Run one scenario to completion; per-request records go to ``records`` (Parquet) if given."""
     catalog = catalog or Catalog.load(sc.catalog_overlay)
     dep = build_deployment(sc, catalog)
-    rec = Recorder(sc.slo.ttft_p99_ms, sc.slo.tpot_p99_ms, sc.token_convention, records)
+    rec = Recorder(sc.slo.ttft_p99_ms, sc.slo.tpot_p99_ms, sc.token_convention, records, keep=keep_records)
     eng = Engine(rec, progress)
     eng.max_span_steps = max_span_steps
     eng.dispatch = sc.dispatch
@@ -320,7 +322,7 @@ def simulate(sc: SimScenario, catalog: Catalog | None = None, *, records: Path |
     summary = _summary(sc, dep, rec, eng, wall, kv_peak, state["arrivals"])
     if eng.in_flight != 0 or rec.n != state["arrivals"]:  # an engine bug, never user input
         raise RuntimeError(f"simulator lost requests: {state['arrivals']} arrived, {rec.n} finished")
-    return SimResult(summary, records)
+    return SimResult(summary, records, records_frame=rec.records_frame() if keep_records else None)
 
 
 def find_capacity(sc: SimScenario, catalog: Catalog | None = None, *, target: float = 0.99,

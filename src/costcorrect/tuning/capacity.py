@@ -18,9 +18,7 @@ The closed-form estimate beside it is paper 01's operating point for the same se
 from __future__ import annotations
 
 import math
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -168,8 +166,6 @@ def search_bins(probe, n_bins: int, start_rate: float, target: float, rel_tol: f
 
 def evaluate_config(sc, catalog, bins: list[dict], *, target: float, rel_tol: float) -> dict:
     """Capacity, CPM_served (simulated) and the closed-form estimate of one deployment per bin."""
-    import pyarrow.parquet as pq
-
     from costcorrect.simulator import build_deployment, simulate
 
     t0 = time.perf_counter()
@@ -179,21 +175,18 @@ def evaluate_config(sc, catalog, bins: list[dict], *, target: float, rel_tol: fl
     start = cf[loosest]["rate_per_s"] or sc.workload.rate_per_s or 1.0
     scores: dict[float, dict] = {}
     meta = {}
-    with tempfile.TemporaryDirectory(prefix="cc-tune-") as tmp:
-        path = Path(tmp) / "records.parquet"
+    def probe(rate: float) -> list[float]:
+        wl = sc.workload.model_copy(update={"rate_per_s": float(rate)})
+        res = simulate(sc.model_copy(update={"workload": wl}), catalog, keep_records=True)
+        meta.setdefault("price", res.summary["price_usd_per_gpu_hour"])
+        meta.setdefault("price_source", res.summary["price_source"])
+        frame = res.records_frame
+        cols = {c: frame[c].to_numpy() for c in frame.columns}
+        s = score_records(cols, bins, meta["price"], sc.num_gpus, sc.token_convention)
+        scores[rate] = s
+        return [pb["slo_attainment"] for pb in s["per_bin"]]
 
-        def probe(rate: float) -> list[float]:
-            wl = sc.workload.model_copy(update={"rate_per_s": float(rate)})
-            res = simulate(sc.model_copy(update={"workload": wl}), catalog, records=path)
-            meta.setdefault("price", res.summary["price_usd_per_gpu_hour"])
-            meta.setdefault("price_source", res.summary["price_source"])
-            table = pq.read_table(path)
-            cols = {c: table.column(c).to_numpy() for c in table.column_names}
-            s = score_records(cols, bins, meta["price"], sc.num_gpus, sc.token_convention)
-            scores[rate] = s
-            return [pb["slo_attainment"] for pb in s["per_bin"]]
-
-        caps, _ = search_bins(probe, len(bins), float(start), target, rel_tol)
+    caps, _ = search_bins(probe, len(bins), float(start), target, rel_tol)
     out = []
     for i, (b, cap) in enumerate(zip(bins, caps, strict=True)):
         row = {"slo_ttft_p99_ms": b["ttft_p99_ms"], "slo_tpot_p99_ms": b["tpot_p99_ms"],
