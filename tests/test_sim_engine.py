@@ -294,3 +294,24 @@ def test_simulate_cli_applies_a_calibration_overlay(tmp_path):
     run = CliRunner().invoke(app, ["simulate", "--json", "--set", "workload.num_requests=50", "--overlay", str(ov)])
     assert run.exit_code == 0, run.output
     assert json.loads(run.stdout)["efficiency"]["mbu"] == 0.4
+
+
+@pytest.mark.parametrize("arch", ["colocated", "chunked", "disaggregated"])
+def test_longest_token_gap_bounds_mean_tpot(arch):
+    sc = scenario(architecture=arch, replicas=2, prefill_instances=1, decode_instances=1,
+                  workload={"rate_per_s": 3.0, "num_requests": 300})
+    df = simulate(sc, CAT, keep_records=True).records_frame
+    multi = df[df["output_tokens"] > 1]
+    assert (multi["itl_max_ms"] >= multi["tpot_ms"] * (1 - 1e-9)).all()
+
+
+def test_prefill_stalls_show_in_colocated_token_gaps_not_chunked():
+    kw = {"replicas": 2, "workload": {"rate_per_s": 4.0, "num_requests": 400}}
+    co = simulate(scenario(architecture="colocated", **kw), CAT).summary
+    ch = simulate(scenario(architecture="chunked", **kw), CAT).summary
+    assert co["itl_max_ms"]["p50"] > 2 * ch["itl_max_ms"]["p50"]
+    # under a per-token tail contract the stalls break colocation's SLO first
+    per_token = {"slo": {"ttft_p99_ms": 500, "tpot_p99_ms": 50, "tpot_basis": "max_itl"}}
+    co_t = simulate(scenario(architecture="colocated", **kw, **per_token), CAT).summary
+    ch_t = simulate(scenario(architecture="chunked", **kw, **per_token), CAT).summary
+    assert ch_t["slo_attainment"] > co_t["slo_attainment"]

@@ -78,7 +78,10 @@ class SimWorkload(_Strict):
 
 class SimSLO(_Strict):
     ttft_p99_ms: float = Field(500.0, gt=0, le=3_600_000, description="TTFT bound [ms]")
-    tpot_p99_ms: float = Field(50.0, gt=0, le=600_000, description="mean-TPOT bound [ms]")
+    tpot_p99_ms: float = Field(50.0, gt=0, le=600_000, description="per-token bound [ms]")
+    tpot_basis: Literal["mean", "max_itl"] = Field(
+        "mean", description="what the per-token bound applies to: each request's mean TPOT (vLLM's "
+                            "definition) or its longest inter-token gap (a per-token tail contract)")
 
 
 class SimEfficiency(_Strict):

@@ -34,6 +34,7 @@ one closed-form step (:meth:`RooflinePredictor.decode_run_s`). Work per request 
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
@@ -55,7 +56,11 @@ class Request:
         "finish_step",
         "first_token_s",
         "generated",
+        "itl_max_s",
+        "join_gap_s",
+        "join_iter",
         "kv_ready",
+        "last_emit_s",
         "off",
         "output",
         "preemptions",
@@ -82,6 +87,10 @@ class Request:
         self.kv_ready = False  # disaggregated: KV has arrived, join decode directly
         self.replica = None
         self.finish_step = 0  # decode step at which the last output token is produced
+        self.join_iter = 0  # replica iteration count when this request joined the decode set
+        self.join_gap_s = 0.0  # time from its last token to joining (KV transfer, recompute wait) [s]
+        self.last_emit_s = -1.0  # time of the last token emitted before joining [s]
+        self.itl_max_s = 0.0  # longest gap between two consecutive output tokens so far [s]
 
 
 class Replica:
@@ -107,6 +116,12 @@ class Replica:
         self.sum_off = 0
         self.phase = [0] * block_size
         self._extra_cache: dict[int, int] = {}
+        # Longest-iteration suffix maxima (monotonic stack) for per-request max inter-token latency:
+        # a request finishing now asks for the longest iteration since it joined.
+        self.iters = 0
+        self._stall_s = 0.0  # prefill-only time since running decodes last produced a token [s]
+        self.itl_iters: list[int] = []
+        self.itl_durs: list[float] = []
         self.s = 0
         self.other_blocks = 0  # blocks held by prefilling / transferring requests
         self.plan = None
@@ -134,11 +149,29 @@ class Replica:
             self._extra_cache[key] = extra
         return (self.b * s + self.sum_off + extra) // bs
 
+    def _push_iteration(self, duration_s: float) -> None:
+        iters, durs = self.itl_iters, self.itl_durs
+        while durs and durs[-1] <= duration_s:
+            durs.pop()
+            iters.pop()
+        iters.append(self.iters)
+        durs.append(duration_s)
+
+    def close_itl(self, req: Request) -> None:
+        """Fold the longest iteration since ``req`` joined (plus its join gap) into its max ITL."""
+        i = bisect.bisect_right(self.itl_iters, req.join_iter)
+        longest = self.itl_durs[i] if i < len(self.itl_durs) else 0.0
+        gap = req.join_gap_s + longest
+        if gap > req.itl_max_s:
+            req.itl_max_s = gap
+
     def used_blocks(self) -> int:
         return self.decode_blocks(self.s) + self.other_blocks
 
     def _join_decode(self, req: Request) -> None:
         ctx = req.target  # tokens cached; the next decode step writes one more
+        req.join_iter = self.iters
+        req.join_gap_s = self.engine.now - req.last_emit_s if req.last_emit_s >= 0 else 0.0
         req.off = ctx - self.s
         req.blocks = 0
         req.finish_step = self.s + (req.output - req.generated)
@@ -166,6 +199,8 @@ class Replica:
             if req.epoch != epoch:
                 continue
             remaining = req.finish_step - self.s
+            self.close_itl(req)
+            req.last_emit_s = self.engine.now  # its next token comes after the recompute
             self._leave_decode(req)
             req.generated = req.output - remaining
             req.target = req.prompt + req.generated
@@ -198,8 +233,23 @@ class Replica:
         plan = self.plan
         self.plan = None
         if plan[0] == _SPAN:
-            self.s += plan[2]
+            _, _start, k, b, ctx0, _end = plan
+            self.s += k
+            self.iters += k
+            # Token gaps: the first step also carries any stall that preceded it; after that,
+            # iteration times grow along a decode run (context grows), so the last is the longest.
+            first = self.pred.decode_run_s(b, ctx0, 1)
+            last = self.pred.decode_run_s(b, ctx0, k) - self.pred.decode_run_s(b, ctx0, k - 1)
+            self._push_iteration(max(self._stall_s + first, last))
+            self._stall_s = 0.0
         else:
+            self.iters += 1
+            if self.mode != "prefill":
+                if plan[2] or not self.b:  # decodes advanced (or none were waiting): a token gap closes
+                    self._push_iteration(self._stall_s + plan[4])
+                    self._stall_s = 0.0
+                else:  # prefill-only iteration with running decodes: they stall
+                    self._stall_s += plan[4]
             self._finish_iteration(now, plan)
         self._pop_finished(now)
         self._schedule(now)
@@ -210,6 +260,7 @@ class Replica:
             _, _, epoch, req = heapq.heappop(heap)
             if epoch != req.epoch:
                 continue
+            self.close_itl(req)
             self._leave_decode(req)
             self.engine.finish(req, now)
 
@@ -235,6 +286,9 @@ class Replica:
             req.generated += 1
             if req.first_token_s < 0:
                 req.first_token_s = now
+            elif req.last_emit_s >= 0 and now - req.last_emit_s > req.itl_max_s:  # recompute stall
+                req.itl_max_s = now - req.last_emit_s
+            req.last_emit_s = now
             if req.generated >= req.output:
                 self.other_blocks -= req.blocks
                 req.blocks = 0
@@ -275,7 +329,7 @@ class Replica:
             b = self.b if with_decode else 0
             dur = self.pred.iteration_s(p_tokens, p_attn, b, b * self.s + self.sum_off if b else 0.0)
             end = now + dur
-            self.plan = (_ITER, chunks, with_decode, end)
+            self.plan = (_ITER, chunks, with_decode, end, dur)
         else:
             _, k, b, ctx0, dur = plan
             end = now + dur
@@ -464,7 +518,7 @@ class Engine:
         self.in_flight -= 1
         self.finished += 1
         self.recorder.add(req.rid, req.arrival_s, req.first_token_s, now, req.prompt, req.output,
-                          req.preemptions)
+                          req.preemptions, req.itl_max_s)
         if self.progress is not None and self.finished % 1000 == 0:
             self.progress(self.finished)
         if self.on_finish is not None:

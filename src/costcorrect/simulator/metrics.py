@@ -20,7 +20,7 @@ from costcorrect.errors import InputError
 
 CHUNK = 65_536
 RECORD_COLUMNS = ("request_id", "arrival_s", "first_token_s", "finish_s", "prompt_tokens", "output_tokens",
-                  "preemptions", "ttft_ms", "tpot_ms", "e2e_ms", "slo_met")
+                  "preemptions", "ttft_ms", "tpot_ms", "e2e_ms", "itl_max_ms", "slo_met")
 
 
 class LogHistogram:
@@ -82,9 +82,11 @@ class Recorder:
     token_convention: str = "output"
     parquet_path: Path | None = None
     keep: bool = False  # also keep records in memory (small runs: tuners, tests)
+    tpot_basis: str = "mean"  # "mean": mean TPOT per request; "max_itl": longest inter-token gap
     ttft: LogHistogram = field(default_factory=LogHistogram)
     tpot: LogHistogram = field(default_factory=LogHistogram)
     e2e: LogHistogram = field(default_factory=LogHistogram)
+    itl_max: LogHistogram = field(default_factory=LogHistogram)
     n: int = 0
     n_met: int = 0
     preemptions: int = 0
@@ -99,8 +101,8 @@ class Recorder:
         self._writer = None
         self._tmp = None
 
-    def add(self, rid, arrival_s, first_token_s, finish_s, prompt, output, preemptions) -> None:
-        self._buf.append((rid, arrival_s, first_token_s, finish_s, prompt, output, preemptions))
+    def add(self, rid, arrival_s, first_token_s, finish_s, prompt, output, preemptions, itl_max_s=0.0) -> None:
+        self._buf.append((rid, arrival_s, first_token_s, finish_s, prompt, output, preemptions, itl_max_s))
         if len(self._buf) >= CHUNK:
             self.flush()
 
@@ -116,11 +118,13 @@ class Recorder:
         prompt = np.asarray(cols[4], dtype=np.int64)
         out = np.asarray(cols[5], dtype=np.int64)
         pre = np.asarray(cols[6], dtype=np.int64)
+        itl_max_ms = units.s_to_ms(np.asarray(cols[7], dtype=float))
         ttft_ms = units.s_to_ms(first - arr)
         # mean time per output token after the first (vLLM's TPOT); 0 for one-token outputs.
         tpot_ms = np.where(out > 1, units.s_to_ms(fin - first) / np.maximum(out - 1, 1), 0.0)
         e2e_ms = units.s_to_ms(fin - arr)
-        met = (ttft_ms <= self.ttft_slo_ms) & (tpot_ms <= self.tpot_slo_ms)
+        per_token = itl_max_ms if self.tpot_basis == "max_itl" else tpot_ms
+        met = (ttft_ms <= self.ttft_slo_ms) & (per_token <= self.tpot_slo_ms)
         tokens = out + (prompt if self.token_convention == "prompt+output" else 0)
         self.n += len(rid)
         self.n_met += int(met.sum())
@@ -132,9 +136,10 @@ class Recorder:
         self.ttft.add(ttft_ms)
         self.tpot.add(tpot_ms)
         self.e2e.add(e2e_ms)
+        self.itl_max.add(itl_max_ms[out > 1])
         if self.parquet_path is not None or self.keep:
-            cols = dict(zip(RECORD_COLUMNS, (rid, arr, first, fin, prompt, out, pre, ttft_ms, tpot_ms, e2e_ms, met),
-                            strict=True))
+            values = (rid, arr, first, fin, prompt, out, pre, ttft_ms, tpot_ms, e2e_ms, itl_max_ms, met)
+            cols = dict(zip(RECORD_COLUMNS, values, strict=True))
             if self.parquet_path is not None:
                 self._write(cols)
             if self.keep:

@@ -203,7 +203,9 @@ def _summary(sc: SimScenario, dep: Deployment, rec: Recorder, eng: Engine, wall_
         "ttft_ms": rec.ttft.summary(),
         "tpot_ms": rec.tpot.summary(),
         "e2e_ms": rec.e2e.summary(),
-        "slo": {"ttft_p99_ms": sc.slo.ttft_p99_ms, "tpot_p99_ms": sc.slo.tpot_p99_ms},
+        "itl_max_ms": rec.itl_max.summary(),
+        "slo": {"ttft_p99_ms": sc.slo.ttft_p99_ms, "tpot_p99_ms": sc.slo.tpot_p99_ms,
+                "tpot_basis": sc.slo.tpot_basis},
         "slo_attainment": rec.n_met / rec.n if rec.n else None,
         "goodput_tokens_per_s": goodput,
         "throughput_tokens_per_s": goodput * rec.served_tokens / rec.goodput_tokens if rec.goodput_tokens
@@ -241,7 +243,8 @@ def simulate(sc: SimScenario, catalog: Catalog | None = None, *, records: Path |
     """Run one scenario to completion; per-request records go to ``records`` (Parquet) if given."""
     catalog = catalog or Catalog.load(sc.catalog_overlay)
     dep = build_deployment(sc, catalog)
-    rec = Recorder(sc.slo.ttft_p99_ms, sc.slo.tpot_p99_ms, sc.token_convention, records, keep=keep_records)
+    rec = Recorder(sc.slo.ttft_p99_ms, sc.slo.tpot_p99_ms, sc.token_convention, records, keep=keep_records,
+                   tpot_basis=sc.slo.tpot_basis)
     eng = Engine(rec, progress)
     eng.max_span_steps = max_span_steps
     eng.dispatch = sc.dispatch

@@ -118,7 +118,7 @@ class _LoopEngine(Engine):
 
     def finish(self, req: Request, now: float) -> None:
         self.records.append((req.rid, req.arrival_s, req.first_token_s, now, req.prompt, req.output,
-                             req.preemptions))
+                             req.preemptions, req.itl_max_s))
         if self.tracing:
             self.req_log[req.rid][2] = len(self.plan_log) - 1
         super().finish(req, now)
@@ -212,11 +212,13 @@ def _shift(eng: _LoopEngine, dt: float) -> None:
             if plan[0] == _SPAN:
                 rep.plan = (plan[0], plan[1] + dt, plan[2], plan[3], plan[4], plan[5] + dt)
             else:
-                rep.plan = (plan[0], plan[1], plan[2], plan[3] + dt)
+                rep.plan = (plan[0], plan[1], plan[2], plan[3] + dt, *plan[4:])
         for r in _in_flight(rep):
             r.arrival_s += dt
             if r.first_token_s >= 0:
                 r.first_token_s += dt
+            if r.last_emit_s >= 0:
+                r.last_emit_s += dt
     eng.last_arrival_s += dt
 
 
@@ -229,7 +231,8 @@ def run_closed_loop(sc: SimScenario, dep, *, fast: bool = True, trace: bool = Fa
     """
     if not fast_path_applies(sc):
         raise ValueError("run_closed_loop needs arrival closed, fixed lengths and one pool")
-    rec = Recorder(sc.slo.ttft_p99_ms, sc.slo.tpot_p99_ms, sc.token_convention, None)
+    rec = Recorder(sc.slo.ttft_p99_ms, sc.slo.tpot_p99_ms, sc.token_convention, None,
+                   tpot_basis=sc.slo.tpot_basis)
     eng = _LoopEngine(rec, trace)
     eng.dispatch = sc.dispatch
     eng.first_arrival_s = math.inf
@@ -292,8 +295,8 @@ def run_closed_loop(sc: SimScenario, dep, *, fast: bool = True, trace: bool = Fa
         cycle = eng.records[prev[2]:mark[2]]
         for j in range(1, m + 1):
             sh = j * dt
-            for rid, arr, first, fin, p, o, pre in cycle:
-                rec.add(rid, arr + sh, first + sh, fin + sh, p, o, pre)
+            for rid, arr, first, fin, p, o, pre, itl in cycle:
+                rec.add(rid, arr + sh, first + sh, fin + sh, p, o, pre, itl)
         if trace:
             for rid, *_ in cycle:
                 eng.req_log[rid][4] += m

@@ -80,6 +80,19 @@ def _gain_growth(ctx: Context) -> float | None:
     return hi / lo if lo and hi else None
 
 
+def _per_token_uplift(ctx: Context) -> float | None:
+    """Capacity chunked(512)/colocated when the 50 ms bound applies to every token gap."""
+    def compute():
+        caps = {}
+        for arch in ("colocated", "chunked"):
+            sim = sim_scenario_for(ctx.scenario, arch, num_requests=N_REQ, chunk_tokens=512)
+            sim = sim.model_copy(update={"slo": sim.slo.model_copy(update={"tpot_basis": "max_itl"})})
+            caps[arch] = find_capacity(sim, ctx.catalog, rel_tol=0.05)["rate_per_s"] or 0.0
+        return caps["chunked"] / caps["colocated"] if caps["colocated"] else None
+
+    return _cached(ctx, "per-token-uplift", compute)
+
+
 def _slow_link_ratio(ctx: Context) -> float:
     def run(bw):
         sim = sim_scenario_for(ctx.scenario, "disaggregated", num_requests=600, kv_bandwidth_gb_s=bw,
@@ -113,7 +126,24 @@ register(Claim(
     note="Our SLO is per-request mean TPOT (as measured mode and vLLM's benchmark report it): a colocated "
          "prefill stall is averaged over the request's tokens, so prefill priority costs little TPOT while "
          "it minimises TTFT, which binds first on this long-tailed prompt mix. Sarathi-Serve's 5.6x "
-         "(Falcon-180B) is measured against a per-token tail and on its own traces.",
+         "(Falcon-180B) is measured against a per-token tail and on its own traces; see the two per-token rows "
+         "below, where the direction reproduces.",
+))
+register(Claim(
+    "01-sim-chunked-wins-per-token-contract", "01", "§4.4 (simulator)",
+    "Under a per-token tail contract (every inter-token gap ≤ 50 ms, TTFT ≤ 500 ms) chunked prefill "
+    "(χ=512) serves more than prefill-prioritised colocation: capacity ratio chunked/colocated",
+    "> 1", "x", "model", _per_token_uplift, check=lambda v: v is not None and v > 1.0,
+    note="The direction of Sarathi-Serve's result, once the contract is on token gaps: colocated prefill "
+         "iterations (hundreds of ms for long prompts) stall every running decode.",
+))
+register(Claim(
+    "01-sim-chunked-uplift-per-token-magnitude", "01", "§4.4 (simulator)",
+    "Sarathi-Serve's 5.6x capacity uplift, against our per-token-contract capacity ratio",
+    5.6, "x", "model", _per_token_uplift, rel_tol=0.25, expected_status="not-reproduced",
+    note="Our ratio is larger: on TP4 H100 with a lognormal (CV 1) prompt mix most colocated requests see "
+         "a prefill stall above 50 ms, so colocation's per-token capacity collapses. Sarathi-Serve's 5.6x is "
+         "Falcon-180B on its own traces and baseline settings; the ratio is sensitive to the prompt tail.",
 ))
 register(Claim(
     "01-sim-disagg-gain-grows-with-alpha", "01", "§5.2 (simulator)",
