@@ -97,10 +97,14 @@ def main() -> None:
             "iteration at a time and must give identical percentiles (checked above). Memory: per-request records "
             "stream to Parquet every 65,536 finishes and percentiles come from fixed-size log histograms, so RSS is "
             "set by in-flight requests and imports, not by the run length.\n\n"
-            "Vidur comparison: not run. Vidur (microsoft/vidur) predicts iteration times from operator profiles "
-            "collected on GPUs and ships profiles for its own model/SKU list; making the workloads comparable needs "
-            "its Llama-2-70B/H100 profile set and matching scheduler knobs (vLLM v0 batch caps, chunk size). "
-            "We did not install it in a separate virtualenv in this session; the benchmark has a slot for it.\n")
+            "Vidur comparison: not run, and why. `pip install vidur` (0.0.26, PyPI) works in a separate "
+            "virtualenv here, but the wheel ships no execution-time profiles: Vidur predicts iteration times "
+            "from per-GPU operator profiles (`data/profiling/compute/h100/<model>/mlp.csv` and `attention.csv`, "
+            "plus `data/profiling/network/*/all_reduce.csv`) kept in its GitHub repository, which this machine "
+            "cannot reach (the code index we can read holds only the Llama-2-70B `mlp.csv`). Making the "
+            "workloads comparable would also need its vLLM scheduler knobs set to ours (batch cap 256, "
+            "max tokens in batch 8192, block 16, watermark 1 %) and its synthetic lognormal lengths replaced "
+            "by our exact request list.\n")
     section = head + body + note
     print(section)
     if args.write:
