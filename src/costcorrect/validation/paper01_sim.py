@@ -80,17 +80,31 @@ def _gain_growth(ctx: Context) -> float | None:
     return hi / lo if lo and hi else None
 
 
-def _per_token_uplift(ctx: Context) -> float | None:
-    """Capacity chunked(512)/colocated when the 50 ms bound applies to every token gap."""
+def _per_token_caps(ctx: Context) -> dict:
+    """Capacities [req/s] at (500 ms, 50 ms) with the 50 ms bound on every inter-token gap."""
     def compute():
         caps = {}
-        for arch in ("colocated", "chunked"):
+        for arch in ("colocated", "chunked", "disaggregated"):
             sim = sim_scenario_for(ctx.scenario, arch, num_requests=N_REQ, chunk_tokens=512)
             sim = sim.model_copy(update={"slo": sim.slo.model_copy(update={"tpot_basis": "max_itl"})})
-            caps[arch] = find_capacity(sim, ctx.catalog, rel_tol=0.05)["rate_per_s"] or 0.0
-        return caps["chunked"] / caps["colocated"] if caps["colocated"] else None
+            if arch == "disaggregated":
+                _, res = best_split(sim, ctx.catalog, splits=SPLITS)
+            else:
+                res = find_capacity(sim, ctx.catalog, rel_tol=0.05)
+            caps[arch] = (res or {}).get("rate_per_s") or 0.0
+        return caps
 
-    return _cached(ctx, "per-token-uplift", compute)
+    return _cached(ctx, "per-token-caps", compute)
+
+
+def _per_token_uplift(ctx: Context) -> float | None:
+    c = _per_token_caps(ctx)
+    return c["chunked"] / c["colocated"] if c["colocated"] else None
+
+
+def _per_token_distserve(ctx: Context) -> float | None:
+    c = _per_token_caps(ctx)
+    return c["disaggregated"] / c["colocated"] if c["colocated"] else None
 
 
 def _slow_link_ratio(ctx: Context) -> float:
@@ -144,6 +158,15 @@ register(Claim(
     note="Our ratio is larger: on TP4 H100 with a lognormal (CV 1) prompt mix most colocated requests see "
          "a prefill stall above 50 ms, so colocation's per-token capacity collapses. Sarathi-Serve's 5.6x is "
          "Falcon-180B on its own traces and baseline settings; the ratio is sensitive to the prompt tail.",
+))
+register(Claim(
+    "01-sim-distserve-gain", "01", "§3 (simulator)",
+    "DistServe's 7.4x more requests served within SLO than vLLM: our capacity ratio disaggregated/colocated "
+    "under the per-token contract (500 ms, 50 ms per gap), 8 TP4 replicas, best of 2:6/4:4/6:2",
+    7.4, "x", "model", _per_token_distserve, rel_tol=0.25, expected_status="not-reproduced",
+    note="DistServe's 7.4x is OPT-66B/175B on A100 with its own placement search and workloads (chatbot, "
+         "code, summarisation); ours is Llama-2-70B on H100 with equal GPU counts. The direction (disaggregation "
+         "far ahead of prefill-prioritised colocation under a per-token contract) holds; the magnitude is ours.",
 ))
 register(Claim(
     "01-sim-disagg-gain-grows-with-alpha", "01", "§5.2 (simulator)",
