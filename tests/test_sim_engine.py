@@ -315,3 +315,14 @@ def test_prefill_stalls_show_in_colocated_token_gaps_not_chunked():
     co_t = simulate(scenario(architecture="colocated", **kw, **per_token), CAT).summary
     ch_t = simulate(scenario(architecture="chunked", **kw, **per_token), CAT).summary
     assert ch_t["slo_attainment"] > co_t["slo_attainment"]
+
+
+def test_set_overrides_keep_precision_aliases_consistent():
+    from costcorrect.simulator import apply_sim_overrides
+
+    sc = sim_scenario_from_dict({"model": "llama-3.1-70b", "gpu": "h200-sxm",
+                                 "precision": {"weights": "fp8", "kv_cache": "fp8"}})
+    sc2 = apply_sim_overrides(sc, ["precision.weights=bf16", "slo.ttft_p99_ms=300"])
+    assert sc2.weights_precision == "bf16" and sc2.slo.ttft_p99_ms == 300
+    with pytest.raises(InputError, match="existing scenario field"):
+        apply_sim_overrides(sc, ["nosuch.x=1"])

@@ -331,7 +331,9 @@ def apply_sim_overrides(sc: SimScenario, assignments: list[str] | None) -> SimSc
     """
     if not assignments:
         return sc
-    doc = sc.model_dump()
+    # Only what the user set (defaults re-apply on validation), so aliases such as weight_dtype
+    # are not re-sent beside `precision` and engine defaults can still yield to explicit keys.
+    doc = sc.model_dump(exclude_unset=True)
     for item in assignments:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -342,7 +344,9 @@ def apply_sim_overrides(sc: SimScenario, assignments: list[str] | None) -> SimSc
             raise InputError(f"--set {key}", raw, "a YAML scalar, list or mapping") from None
         node = doc
         parts = key.strip().split(".")
-        for part in parts[:-1]:
+        for i, part in enumerate(parts[:-1]):
+            if part not in node and _model_at(SimScenario, tuple(parts[: i + 2])) is not None:
+                node[part] = {}  # a nested section left at its defaults
             if not isinstance(node.get(part), dict):
                 raise InputError("--set", key, "a path to an existing scenario field")
             node = node[part]
