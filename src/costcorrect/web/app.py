@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 
@@ -26,7 +26,7 @@ from costcorrect.catalog import Catalog
 from costcorrect.errors import InputError
 from costcorrect.io import dumps
 from costcorrect.scenario import Scenario, load_scenario
-from costcorrect.web import costcorrect_calc, params, views
+from costcorrect.web import costcorrect_calc, params, procurement, views
 
 #: Same-origin only: scripts, styles, data and images come from this server (data:/blob:
 #: for the PNG/SVG downloads); Vega runs without eval (vega-embed's AST interpreter).
@@ -109,8 +109,15 @@ def _scenario(key: tuple) -> Scenario:
 
 
 @lru_cache(maxsize=64)
-def _frontier_view(key: tuple) -> dict:
-    return views.frontier_view(_base()[1], _scenario(key))
+def _frontier_view(key: tuple, simulated: bool = False) -> dict:
+    return views.frontier_view(_base()[1], _scenario(key), simulated=simulated)
+
+
+def _flag(q: dict[str, str], name: str) -> bool:
+    raw = q.get(name, "off")
+    if raw not in ("on", "off", "1", "0"):
+        raise InputError(name, raw, "on or off")
+    return raw in ("on", "1")
 
 
 @lru_cache(maxsize=64)
@@ -148,7 +155,8 @@ def api_frontier(request: Request) -> Response:
 
 @router.get("/api/frontier/view")
 def api_frontier_view(request: Request) -> Response:
-    return _json(_frontier_view(_scenario_key(_q(request))))
+    q = _q(request)
+    return _json(_frontier_view(_scenario_key(q, ("simulated",)), _flag(q, "simulated")))
 
 
 @router.get("/api/hardware")
@@ -232,10 +240,106 @@ def api_cost_correct(request: Request) -> Response:
     return _json(costcorrect_calc.unit(inputs))
 
 
+@lru_cache(maxsize=64)
+def _cached_view(kind: str, items: tuple, spread: float | None = None) -> dict:
+    """The calculator panels' views per distinct input (a warm server answers repeats at once)."""
+    inputs = dict(items)
+    if kind == "cost-correct":
+        return costcorrect_calc.cost_correct_view(inputs, spread)
+    if kind == "threshold":
+        return costcorrect_calc.threshold_view(inputs)
+    return costcorrect_calc.routing_view(inputs)
+
+
 @router.get("/api/cost-correct/view")
 def api_cost_correct_view(request: Request) -> Response:
     inputs, spread = _cost_correct_inputs(_q(request))
-    return _json(costcorrect_calc.cost_correct_view(inputs, spread))
+    return _json(_cached_view("cost-correct", tuple(sorted(inputs.items())), spread))
+
+
+def _inputs(q: dict[str, str], defaults: dict[str, float]) -> dict[str, float]:
+    """Each of ``defaults``' parameters parsed and range-checked; absent = default; unknown = 422."""
+    unknown = sorted(set(q) - set(defaults))
+    if unknown:
+        raise InputError(unknown[0], q[unknown[0]], "one of the parameters " + ", ".join(defaults))
+    out = {}
+    for name, default in defaults.items():
+        v = params.number(name, q.get(name))
+        out[name] = default if v is None else v
+    return out
+
+
+@router.get("/api/threshold")
+def api_threshold(request: Request) -> Response:
+    """Same numbers as ``costcorrect threshold --eta-rho … --eta-t … --rho … --t-cost-usd …
+    --i-cost-usd … --json`` (04 A.1) for the same inputs."""
+    return _json(costcorrect_calc.threshold_result(_inputs(_q(request), costcorrect_calc.DEFAULT_THRESHOLD)))
+
+
+@router.get("/api/threshold/view")
+def api_threshold_view(request: Request) -> Response:
+    """The (T, ρ) threshold plane of 04 §3.4 with the operating point."""
+    inputs = _inputs(_q(request), costcorrect_calc.DEFAULT_THRESHOLD)
+    return _json(_cached_view("threshold", tuple(sorted(inputs.items()))))
+
+
+@router.get("/api/routing-premium")
+def api_routing_premium(request: Request) -> Response:
+    """Same numbers as ``costcorrect routing premium --kappa … --delta … --gamma … --json`` (05 eq. 7-9)."""
+    return _json(costcorrect_calc.routing_result(_inputs(_q(request), costcorrect_calc.DEFAULT_ROUTING)))
+
+
+@router.get("/api/routing-premium/view")
+def api_routing_premium_view(request: Request) -> Response:
+    """Π against κ for Δ/2, Δ, 2Δ with the break-even line and the chosen point (05 eq. 7-8)."""
+    inputs = _inputs(_q(request), costcorrect_calc.DEFAULT_ROUTING)
+    return _json(_cached_view("routing", tuple(sorted(inputs.items()))))
+
+
+# ----------------------------------------------------------------------------- procurement (service only)
+
+
+@router.get("/api/procurement/status")
+def api_procurement_status(request: Request) -> Response:
+    """Whether a procurement database is attached (no token needed; says nothing else)."""
+    has = procurement.store_of(request) is not None
+    return _json({"database": has, "detail": None if has else procurement.NO_DATABASE})
+
+
+@router.get("/api/procurement/view")
+def api_procurement_view(request: Request) -> Response:
+    """Rounds the token's holder may see, scores, payments and the ledger check (bearer token)."""
+    store = procurement.require_store(request)
+    if request.query_params:
+        name = next(iter(request.query_params))
+        raise InputError(name, request.query_params[name], "no query parameters (the token goes in the "
+                                                          "Authorization header)")
+    return _json(procurement.procurement_view(store, procurement.authenticate(request, store)))
+
+
+@router.get("/api/procurement/ledger")
+def api_procurement_ledger(request: Request) -> Response:
+    """``costcorrect ledger verify --json`` of the service's database (bearer token)."""
+    store = procurement.require_store(request)
+    procurement.authenticate(request, store)
+    return _json(procurement.ledger_status(store))
+
+
+@router.get("/api/procurement/bundle.zip")
+def api_procurement_bundle(request: Request) -> Response:
+    """The evidence bundle (``costcorrect ledger export --out X.zip``): buyers only, no round open."""
+    store = procurement.require_store(request)
+    ident = procurement.authenticate(request, store)
+    if ident.role != "buyer":
+        raise HTTPException(403, "only a buyer can download the evidence bundle (it holds every round's events)")
+    n_open = procurement.open_round_count(store)
+    if n_open:
+        raise HTTPException(409, f"{n_open} round(s) are still open: the bundle would show their commitments and "
+                                 "reveals before scoring; download it once every round is scored "
+                                 "(the operator can still run `costcorrect ledger export`)")
+    data, name = procurement.bundle_zip(store)
+    return Response(content=data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 # ----------------------------------------------------------------------------- pages
@@ -244,7 +348,22 @@ PAGES = {
     "frontier": ("Frontier", "CPM_served of the five published systems vs the TTFT contract."),
     "breakeven": ("Break-even", "Where disaggregation beats chunked colocation, over α × link bandwidth."),
     "hardware": ("Hardware", "The frontier on A100, H100, H200 and B200, side by side."),
-    "cost-correct": ("Cost-correct", "Cost per correct answer and which lever moves it most."),
+    "cost-correct": ("Cost-correct", "Cost per correct answer, which lever moves it most, the training vs "
+                                     "rollouts threshold (paper 04) and the routing premium (paper 05)."),
+    "procurement": ("Procurement", "Sealed-bid verifier procurement rounds: scores, payments, ledger "
+                                   "verification and the evidence bundle (with `costcorrect serve`)."),
+}
+
+#: Pages with more than one chart: (panel, heading, blurb, API route) after the page's own.
+EXTRA_PANELS = {
+    "cost-correct": [
+        ("threshold", "Training or rollouts? (paper 04)",
+         "Where the next dollar earns more accuracy, over training compute T and rollouts ρ "
+         "(04 A.1; `costcorrect threshold`).", "/api/threshold/view"),
+        ("routing", "Routing premium (paper 05)",
+         "When a difficulty router pays: Π = κΔ − γ (05 eq. 7; `costcorrect routing premium`).",
+         "/api/routing-premium/view"),
+    ],
 }
 
 
@@ -258,6 +377,9 @@ def _control(name: str, label: str, kind: str, value: Any, options: list[dict] |
             f'<option value="{esc(o["id"])}"{" selected" if str(o["id"]) == str(value) else ""}>'
             f'{esc(o["label"])}</option>' for o in options or [])
         widget = f"<select {attrs}>{opts}</select>"
+    elif kind == "password":
+        widget = (f'<input type="password" {attrs} data-auth autocomplete="off" spellcheck="false" '
+                  f'placeholder="{esc(hint)}">')
     elif kind == "range":
         widget = (f'<input type="range" {attrs} min="0" max="1" step="{step or 0.05}" value="{esc(str(value))}">'
                   f'<output for="c-{esc(name)}" data-echo="{esc(name)}">{esc(str(value))}</output>')
@@ -287,7 +409,10 @@ def _controls(page: str) -> str:
     prompt = _control("prompt_tokens", N["prompt_tokens"].label, "number", sc.workload.prompt_tokens, step="1")
     output = _control("output_tokens", N["output_tokens"].label, "number", sc.workload.output_tokens, step="1")
     if page == "frontier":
-        return "".join([model, gpu, tp, tpot, ttft, eta, price, prompt, output])
+        sim = _control("simulated", "simulator curves (adds ~10–30 s)", "select", "off",
+                       [{"id": "off", "label": "off (closed form only)"},
+                        {"id": "on", "label": "on (simulated sweeps + capacities)"}])
+        return "".join([model, gpu, tp, tpot, ttft, eta, price, prompt, output, sim])
     if page == "hardware":
         return "".join([model, tp, tpot, ttft, eta, prompt, output])
     if page == "breakeven":
@@ -306,6 +431,17 @@ def _controls(page: str) -> str:
             ("price_in_usd_per_mtok", "0.1"), ("price_out_usd_per_mtok", "0.1"),
             ("reasoning_multiplier", "0.5"), ("rollout_ratio", "1"), ("accept_rate", "0.05"),
             ("answer_tokens", "50"), ("spread_pct", "5")))
+    if page == "threshold":
+        d = costcorrect_calc.DEFAULT_THRESHOLD
+        return "".join(_control(n, N[n].label, "number", d[n], step=s) for n, s in (
+            ("eta_rho", "0.05"), ("eta_t", "0.05"), ("rho", "1"), ("t_cost_usd", "1"), ("i_cost_usd", "0.5")))
+    if page == "routing":
+        d = costcorrect_calc.DEFAULT_ROUTING
+        return (_control("kappa", N["kappa"].label, "range", d["kappa"], step="0.01")
+                + "".join(_control(n, N[n].label, "number", d[n], step="0.01") for n in ("delta", "gamma")))
+    if page == "procurement":
+        return _control("token", "bearer token (buyer or vendor; kept in this tab only)", "password", None,
+                        hint="cc_…")
     raise KeyError(page)
 
 
@@ -322,11 +458,29 @@ def _page(title: str, body: str, active: str = "") -> HTMLResponse:
     return HTMLResponse(text, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
+def _panel(page: str, panel: str, heading: str, blurb: str, api: str, *, first: bool, controls: str,
+           extra: str = "", form_attrs: str = "") -> str:
+    """One chart panel: its own controls bound to ``api``, status, notes, chart, tables.
+
+    The page's first panel keeps the plain ids (``#controls``, ``#chart`` …); others get
+    ``-<panel>`` suffixes. app.js binds every ``[data-panel]`` on the page."""
+    def ident(name: str) -> str:
+        return f'id="{name}"' if first else f'id="{name}-{html.escape(panel)}"'
+
+    return (_template("chart_page.html").replace("{{api}}", html.escape(api)).replace("{{page}}", page)
+            .replace("{{panel}}", html.escape(panel)).replace("{{h}}", "h1" if first else "h2")
+            .replace("{{heading}}", html.escape(heading)).replace("{{blurb}}", html.escape(blurb))
+            .replace("{{form_attrs}}", form_attrs).replace("{{extra}}", extra)
+            .replace("{{id:controls}}", ident("controls")).replace("{{id:status}}", ident("status"))
+            .replace("{{id:notes}}", ident("notes")).replace("{{id:chart}}", ident("chart"))
+            .replace("{{id:tables}}", ident("tables")).replace("{{controls}}", controls))
+
+
 def _chart_page(page: str) -> HTMLResponse:
     title, blurb = PAGES[page]
-    body = (_template("chart_page.html").replace("{{api}}", f"/api/{page}/view")
-            .replace("{{page}}", page).replace("{{heading}}", html.escape(title))
-            .replace("{{blurb}}", html.escape(blurb)).replace("{{controls}}", _controls(page)))
+    body = _panel(page, page, title, blurb, f"/api/{page}/view", first=True, controls=_controls(page))
+    for panel, heading, pblurb, api in EXTRA_PANELS.get(page, []):
+        body += _panel(page, panel, heading, pblurb, api, first=False, controls=_controls(panel))
     return _page(title, body, page)
 
 
@@ -361,6 +515,23 @@ def page_hardware() -> HTMLResponse:
 @router.get("/cost-correct", response_class=HTMLResponse)
 def page_cost_correct() -> HTMLResponse:
     return _chart_page("cost-correct")
+
+
+@router.get("/procurement", response_class=HTMLResponse)
+def page_procurement(request: Request) -> HTMLResponse:
+    title, blurb = PAGES["procurement"]
+    has_db = procurement.store_of(request) is not None
+    bundle = ('<div class="chart-tools"><button type="button" data-bundle="/api/procurement/bundle.zip" disabled>'
+              'Download evidence bundle (.zip)</button></div>')
+    if has_db:
+        form_attrs = ' data-needs-token="Enter a buyer or vendor token (from `costcorrect admin create-buyer` / ' \
+                     '`create-vendor`) and press Enter to see your rounds."'
+    else:
+        form_attrs = f' data-disabled="{html.escape(procurement.NO_DATABASE)}"'
+        bundle = f'<p class="notice" data-role="no-database">{html.escape(procurement.NO_DATABASE)}</p>' + bundle
+    body = _panel("procurement", "procurement", title, blurb, "/api/procurement/view", first=True,
+                  controls=_controls("procurement"), extra=bundle, form_attrs=form_attrs)
+    return _page(title, body, "procurement")
 
 
 _MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -410,6 +581,10 @@ def warm() -> None:
     alpha = views.marker_alpha(sc.workload.prompt_tokens, sc.workload.output_tokens)
     _breakeven_view(key, sc.gpu, None if slo_bin == "all" else int(slo_bin), alpha,
                     float(cat.interconnect(link)["bandwidth_gb_s"]), link)
+    cc_inputs, spread = _cost_correct_inputs({})
+    _cached_view("cost-correct", tuple(sorted(cc_inputs.items())), spread)
+    _cached_view("threshold", tuple(sorted(costcorrect_calc.DEFAULT_THRESHOLD.items())))
+    _cached_view("routing", tuple(sorted(costcorrect_calc.DEFAULT_ROUTING.items())))
 
 
 __all__ = ["create_app", "router", "warm"]

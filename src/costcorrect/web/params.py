@@ -76,6 +76,16 @@ NUMBERS: dict[str, NumberControl] = {c.name: c for c in (
     NumberControl("accept_rate", 0, 1, lo_open=True, label="accept rate α [–]"),
     NumberControl("answer_tokens", 1, 10_000_000, label="answer tokens N [tokens]"),
     NumberControl("spread_pct", 1, 90, label="tornado range ± [%]"),
+    # threshold plane (04 A.1; `costcorrect threshold`)
+    NumberControl("eta_rho", -100, 100, label="η_ρ, elasticity of α in rollouts [–]"),
+    NumberControl("eta_t", 0, 1_000, lo_open=True, label="η_T, elasticity of α in training [–]"),
+    NumberControl("rho", 0, 1_000_000, lo_open=True, label="ρ, rollouts per query [–]"),
+    NumberControl("t_cost_usd", 0, 1e9, lo_open=True, label="T·c_T, training $ per query [$]"),
+    NumberControl("i_cost_usd", 0, 1e9, lo_open=True, label="ρ·c_I, rollout $ per query [$]"),
+    # routing premium (05 eq. 7; `costcorrect routing premium`)
+    NumberControl("kappa", 0, 1, label="κ, classifier calibration [–]"),
+    NumberControl("delta", 0, 100, label="Δ, workload heterogeneity [–]"),
+    NumberControl("gamma", 0, 100, label="γ, classifier overhead share [–]"),
 )}
 
 #: Query parameters that pick a catalog row, and the catalog table holding the ids.

@@ -89,18 +89,44 @@ _POINT_COLUMNS = [
 ]
 
 
-def frontier_view(catalog: Catalog, sc: Scenario) -> dict:
+#: Requests per simulator probe on the page: fewer than the CLI's 1,500 so a view takes seconds.
+WEB_SIM_REQUESTS = 400
+
+_SIM_COLUMNS = [
+    ("architecture", "architecture (simulated)"), ("capacity_rate_per_s", "capacity [req/s]"),
+    ("cpm_served_usd_per_mtok", "CPM_served [$/MTok]"), ("config", "configuration"),
+]
+
+
+def frontier_view(catalog: Catalog, sc: Scenario, simulated: bool = False) -> dict:
     result = frontier_result(catalog, sc)
     curves = fr.frontier_curves(catalog, sc)
     title = (f"CPM_served vs TTFT p99 — {sc.model} on {sc.tensor_parallel}× {_gpu(sc.gpu)}, "
              f"TPOT p99 = {sc.slo.tpot_p99_ms:g} ms, ${result['price_usd_per_gpu_hour']:.3f}/GPU-h")
-    chart = charts.figure1_frontier(curves, result["points"], title=title)
+    sim_curves, tables, notes = None, [], []
+    if simulated:
+        from costcorrect.simulator.frontier_sim import simulated_curves, simulated_terms
+
+        terms = simulated_terms(sc, catalog, num_requests=WEB_SIM_REQUESTS)
+        sim_curves = simulated_curves(sc, catalog, terms, num_requests=WEB_SIM_REQUESTS)
+        result = {**result, "engine": "simulate", "simulated": jsonable({**terms, "curves": sim_curves.to_dict(
+            orient="records")})}
+        rows = []
+        for arch, row in terms["architectures"].items():
+            cfg = (f"chunk {row['chunk_tokens']}" if row.get("chunk_tokens") else
+                   f"{row['prefill_instances']}P:{row['decode_instances']}D, {row['kv_bandwidth_gb_s']:g} GB/s"
+                   if "prefill_instances" in row else "")
+            rows.append({"architecture": arch, "capacity_rate_per_s": row["capacity_rate_per_s"],
+                         "cpm_served_usd_per_mtok": row["cpm_served_usd_per_mtok"], "config": cfg})
+        tables.append(_table("simulator at the contract", _SIM_COLUMNS, rows))
+        notes.append(f"Simulated with {WEB_SIM_REQUESTS} requests per probe on {sc.queue_servers} replicas "
+                     "(the CLI's `frontier --engine simulate` uses 1,500).")
+    chart = charts.figure1_frontier(curves, result["points"], title=title, simulated=sim_curves)
     feasible = [p for p in result["points"] if p["cpm_served_usd_per_mtok"] is not None]
-    notes = []
     if not feasible:
         notes.append("No system meets this contract on this setup: every point is infeasible.")
     return {"result": result, "spec": chart.to_dict(), "notes": notes,
-            "tables": [_table("operating points", _POINT_COLUMNS, result["points"])]}
+            "tables": [_table("operating points", _POINT_COLUMNS, result["points"]), *tables]}
 
 
 # ----------------------------------------------------------------------------- break-even
