@@ -21,7 +21,7 @@ from costcorrect.web import (  # noqa: E402
     router,
 )
 
-PAGES = ["/frontier", "/breakeven", "/hardware", "/cost-correct"]
+PAGES = ["/frontier", "/breakeven", "/hardware", "/cost-correct", "/procurement"]
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -142,3 +142,81 @@ def test_index_links_work(browser, base_url):
     assert json.loads(page.evaluate("JSON.stringify(window.cc.result.skipped)")) == []
     page.close()
     assert watch.errors == [] and watch.external == []
+
+
+#: cost-correct's extra panels (papers 04 and 05): panel → (control, new value).
+PANEL_MOVES = {"threshold": ("eta_rho", "0.3"), "routing": ("gamma", "0.3")}
+
+
+@pytest.mark.parametrize("panel", list(PANEL_MOVES))
+def test_cost_correct_extra_panels_render_and_react(browser, base_url, panel):
+    page, watch = _open(browser, base_url, "/cost-correct", 1280)
+    chart = f"#chart-{panel}"
+    page.wait_for_selector(f'{chart}[data-renders="1"] svg', timeout=15_000)
+    assert page.locator(f"{chart} svg path, {chart} svg rect").count() > 3
+    assert page.locator(f"{chart}.vega-embed > details").count() == 1
+    before = page.evaluate(f"JSON.stringify(window.ccPanels[{json.dumps(panel)}].spec)")
+    control, value = PANEL_MOVES[panel]
+    page.fill(f"[data-control={control}]", value)
+    page.dispatch_event(f"[data-control={control}]", "change")
+    page.wait_for_selector(f'{chart}[data-renders="2"] svg', timeout=15_000)
+    assert page.evaluate(f"JSON.stringify(window.ccPanels[{json.dumps(panel)}].spec)") != before
+    with page.expect_download() as dl:
+        page.click(f'section[data-panel="{panel}"] [data-download=svg]')
+    assert dl.value.suggested_filename == f"costcorrect-cost-correct-{panel}.svg"
+    page.close()
+    assert watch.errors == [] and watch.external == []
+
+
+def test_procurement_page_with_a_real_ledger(browser, tmp_path):
+    """The service app (explorer inside) on a SQLite file with a scored round, read in Chromium."""
+    import httpx
+
+    from costcorrect.service.app import create_app as service_app
+    from test_service_support import auth, make_identities, reveal_for, round_body
+
+    db = tmp_path / "svc.db"
+    tokens = make_identities(db, buyers=["acme"], vendors=["vera", "vik"])
+    items, labels = ["q1", "q2", "q3", "q4"], [1, 0, 1, 0]
+    app = service_app(db)
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        body, label_reveal = round_body(items, labels, ["vera", "vik"])
+        rid = client.post("/v1/rounds", json=body, headers=auth(tokens["acme"])).json()["round_id"]
+        reveals = {}
+        for v, probs in (("vera", [0.9, 0.2, 0.8, 0.1]), ("vik", [0.5] * 4)):
+            c, reveals[v] = reveal_for(items, probs)
+            client.post(f"/v1/rounds/{rid}/commitments", json={"commitment": c}, headers=auth(tokens[v]))
+        client.post(f"/v1/rounds/{rid}/close-commitments", headers=auth(tokens["acme"]))
+        for v in reveals:
+            client.post(f"/v1/rounds/{rid}/reveals", json=reveals[v], headers=auth(tokens[v]))
+        assert client.post(f"/v1/rounds/{rid}/labels", json=label_reveal,
+                           headers=auth(tokens["acme"])).status_code == 200
+
+        page, watch = _open(browser, url, "/procurement", 1280)
+        assert "token" in page.inner_text("#status").lower()  # asks for a token, fetches nothing yet
+        page.fill("[data-control=token]", tokens["acme"])
+        page.press("[data-control=token]", "Enter")
+        _rendered(page)
+        assert page.locator("#chart svg rect, #chart svg path").count() > 4
+        assert "Ledger intact" in page.inner_text("#notes")
+        assert "vera" in page.inner_text("#tables")
+        with page.expect_download() as dl:
+            page.click("[data-bundle]")
+        assert dl.value.suggested_filename.startswith("costcorrect-evidence-")
+        assert tokens["acme"] not in page.url
+        page.screenshot(path=tmp_path / "procurement-1280.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(50)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.close()
+    app.state.store.close()
+    assert watch.errors == [] and watch.external == []
+
+
+def test_procurement_page_without_database_explains(browser, base_url):
+    page, watch = _open(browser, base_url, "/procurement", 1280)
+    page.wait_for_function("document.getElementById('status').textContent.length > 0")
+    assert "costcorrect serve --db FILE" in page.inner_text("#status")
+    assert page.locator('[data-role="no-database"]').is_visible()
+    page.close()
+    assert watch.errors == [] and watch.external == []

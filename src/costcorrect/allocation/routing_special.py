@@ -6,7 +6,8 @@
 - Cascade (Cor. 2): :func:`cascade_tier_choice` (per-bin break-even over N tiers),
   :func:`cascade_break_even_accept_ratio`.
 - Adaptive self-consistency (Cor. 3): :func:`rollout_count_per_query`.
-- Complexity-aware exploration (Cor. 4): :func:`exploration_breadth`, :func:`fit_breadth_slope`.
+- Complexity-aware exploration (Cor. 4): :func:`exploration_breadth`, :func:`fit_breadth_slope`,
+  :func:`breadth_slope_from_premium` (β from κΔ; the link is derived here, the paper gives none).
 - Early exit (Cor. 5): :func:`early_exit_layer`.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "breadth_slope_from_premium",
     "cascade_break_even_accept_ratio",
     "cascade_tier_choice",
     "early_exit_layer",
@@ -171,3 +173,35 @@ def early_exit_layer(layer_cost, accept_rate_by_layer):
     stop = cpc[..., 1:] >= cpc[..., :-1]
     stop = np.concatenate([stop, np.ones((*stop.shape[:-1], 1), dtype=bool)], axis=-1)
     return np.argmax(stop, axis=-1)
+
+
+def breadth_slope_from_premium(kappa_delta, curvature_usd_per_mtok_per_c2, c_bar_star, cost_at_optimum_usd_per_mtok,
+                               var_difficulty_hat):
+    """β of k(d̂) = k0·exp(β d̂) pinned by κΔ at the workload mean (05 Cor. 4; derivation ours). [1/unit d̂]
+
+    The paper states that β is "pinned by κ·Δ" without the link. Under its own model: the
+    router's compute is E[c* | d̂] with c = k, and the exponential rule linearised at the mean is
+    k(d̂) ≈ c̄*·(1 + β(d̂ − E d̂)), so Var(E[c* | d̂]) = c̄*²·β²·Var(d̂). Eq. 4 gives
+    Var(E[c* | d̂]) = κ·Var(c*) and eq. 7 gives Var(c*) = 2·C·Δ/|C''|, hence
+
+        β = sqrt( 2·κΔ·C(c̄*, d̄) / (|C''_cc|·c̄*²·Var(d̂)) ) = sqrt( 2·κΔ / (η·Var(d̂)) ),
+
+    with η = |C''_cc|·c̄*²/C the curvature of C in log-compute at the optimum (dimensionless).
+    Its sign is that of Cov(c*, d̂) (positive when harder queries need more breadth). Holds to
+    first order in the spread of d̂ (the exponential's curvature is a second-order effect).
+
+    Parameters
+    ----------
+    kappa_delta : numeric -- κΔ (eq. 7). [-]
+    curvature_usd_per_mtok_per_c2 : numeric -- C''_cc(c̄*, d̄). [$/MTok per unit c²]
+    c_bar_star : numeric -- unconditional optimum breadth c̄* > 0 (eq. 3). [unit c]
+    cost_at_optimum_usd_per_mtok : numeric -- C(c̄*, d̄). [$/MTok]
+    var_difficulty_hat : numeric -- Var(d̂) of the classifier's score on the workload. [unit d̂²]
+
+    >>> round(float(breadth_slope_from_premium(0.02, 4.0, 2.0, 100.0, 0.25)), 6)  # η = 0.16: sqrt(.04/.04)
+    1.0
+    """
+    kd = np.asarray(kappa_delta, dtype=float)
+    eta = (np.abs(np.asarray(curvature_usd_per_mtok_per_c2, dtype=float)) * np.asarray(c_bar_star, dtype=float) ** 2
+           / np.asarray(cost_at_optimum_usd_per_mtok, dtype=float))
+    return np.sqrt(2.0 * kd / (eta * np.asarray(var_difficulty_hat, dtype=float)))

@@ -95,18 +95,32 @@ def evaluate_cmd(
     file: Annotated[Path, typer.Argument(help="Per-query CSV: query_id, cost_usd_<tier>, correct_<tier>, "
                                               "optional difficulty.")],
     grid: Annotated[int, typer.Option("--grid", help="Threshold quantile grid size [-].")] = 21,
+    boot: Annotated[int, typer.Option("--boot", help="Bootstrap resamples for κ̂, Δ̂, γ̂, Π̂ (0 = none) [-].")] = 200,
+    ci: Annotated[float, typer.Option("--ci", help="Bootstrap interval coverage in (0, 1) [-].")] = 0.9,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the held-out split and the bootstrap.")] = 0,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write the cost-quality curve to PATH.png/.svg.")]
+    = None,
     json_: JsonOpt = False,
 ):
-    """Premium of the best threshold router and of the oracle over fixed-tier policies (N tiers)."""
+    """Premium of the best threshold router (in-sample and held out) and the oracle over fixed tiers."""
     from costcorrect.allocation.routing_eval import evaluate_router, parse_per_query_csv
 
     if not file.is_file():
         raise InputError("file", str(file), "an existing CSV file")
     check_range("grid", grid, 2, 201)
+    check_range("boot", boot, 0, 100_000)
+    check_range("ci", ci, 0, 1, lo_open=True, hi_open=True)
     data = parse_per_query_csv(file.read_text(encoding="utf-8"))
-    res = evaluate_router(data["cost_usd"], data["correct"], data["difficulty"], data["tiers"], n_grid=grid)
+    res = evaluate_router(data["cost_usd"], data["correct"], data["difficulty"], data["tiers"], n_grid=grid,
+                          router_cost_usd=data["router_cost_usd"], n_boot=boot, ci=ci, seed=seed)
     if res["router"] is None:
         err_console.print("note: no difficulty column: only fixed tiers and the oracle are reported.")
+    if chart is not None:
+        from costcorrect.allocation.routing_charts import chart_cost_quality
+        from costcorrect.charts import save_chart
+
+        for p in save_chart(chart_cost_quality(res), chart):
+            err_console.print(f"wrote {p}")
     if json_:
         _emit_json(res)
         return
@@ -125,6 +139,22 @@ def evaluate_cmd(
     t.add_row("oracle", f"{o['cost_per_correct_usd']:.4g}", f"{o['mean_cost_usd']:.4g}", f"{o['accuracy']:.3f}",
               f"{o['premium']:.3f}")
     out_console.print(t)
+    est = res.get("estimates")
+    if est:
+        iv = est.get("intervals") or {}
+        e = Table(title=f"Paper 05 estimates ({res['holdout']['n_train']} train / {res['holdout']['n_test']} "
+                        f"held-out queries" + (f", {est['ci']:.0%} bootstrap, {est['n_boot_used']} resamples)"
+                                               if iv else ")"))
+        for c in ("quantity", "estimate", "interval"):
+            e.add_column(c, justify="left" if c == "quantity" else "right")
+        names = {"kappa": "κ̂ (eq. 4, oracle tier on d̂ deciles)", "delta": "Δ̂ (oracle premium, κ = 1, γ = 0)",
+                 "gamma": "γ̂ (router $ / best fixed $)", "premium_holdout": "Π̂ held out (router vs fixed)",
+                 "premium_second_order": "κ̂Δ̂ − γ̂ (Theorem 1 reading)"}
+        for k, label in names.items():
+            v, b = est[k], iv.get(k)
+            e.add_row(label, "—" if v is None or not math.isfinite(v) else f"{v:.4f}",
+                      "—" if not b else f"[{b[0]:.4f}, {b[1]:.4f}]")
+        out_console.print(e)
 
 
 @routing_app.command("table")
@@ -151,4 +181,70 @@ def table_cmd(json_: JsonOpt = False):
                   band(r["elasticity_kappa_low"], r["elasticity_kappa_high"]),
                   "—" if r["flip_drop"] is None else f"{r['flip_drop']:.0%}", r["sign"],
                   "—" if r["in_divergence_band"] is None else ("FLAG" if r["in_divergence_band"] else "no"))
+    out_console.print(t)
+
+
+@routing_app.command("expansion")
+@guarded
+def expansion_cmd(
+    spreads: Annotated[str, typer.Option("--spreads", help="Comma-separated spreads ε of d around 0.5 [-].")]
+    = "0.4,0.2,0.1,0.05",
+    table: Annotated[Path | None, typer.Option("--table", help="Accept-rate table CSV (difficulty bin × "
+                                                               "compute → α) instead of the parametric α.")] = None,
+    levels: Annotated[str, typer.Option("--levels", help="Comma-separated tier compute levels for the "
+                                                         "cascade (discrete c) column [unit c].")] = "1,3",
+    n_queries: Annotated[int, typer.Option("--queries", help="Queries in the synthetic workload [-].")] = 40,
+    json_: JsonOpt = False,
+):
+    """Exact premium vs Theorem 1 (κΔ) and + the explicit third-order term Π₃, and a cascade (Cor. 2)."""
+    import numpy as np
+
+    def floats(name, text):
+        try:
+            xs = [float(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise InputError(name, text, "comma-separated numbers") from None
+        if not xs or not all(math.isfinite(x) and x > 0 for x in xs):
+            raise InputError(name, text, "positive finite numbers")
+        return xs
+
+    eps = floats("spreads", spreads)
+    lv = floats("levels", levels)
+    check_range("queries", n_queries, 2, 100_000)
+    if max(eps) > 0.5:
+        raise InputError("spreads", spreads, "spreads <= 0.5 (d stays in [0, 1])")
+    c_bounds = (1e-3, 100.0)
+    if table is not None:
+        if not table.is_file():
+            raise InputError("table", str(table), "an existing CSV file")
+        tab = rt.parse_accept_rate_table(table.read_text(encoding="utf-8"))
+        cost = rt.cost_fn_from_accept_rate(tab["alpha"])
+        c_bounds = (float(tab["compute_levels"][0]), float(tab["compute_levels"][-1]))
+        source = f"table {table.name} (PCHIP in c: C¹ only, Π₃ indicative)"
+    else:
+        cost = rt.synthetic_cost_fn()
+        source = "synthetic α = 1 − exp(−c/s(d)), s = exp(1.5 d) (concave, not fitted)"
+    u = np.random.default_rng(0).uniform(-1.0, 1.0, int(n_queries))
+    rows = []
+    for e in eps:
+        d = 0.5 + e * u
+        r = rt.exact_premium(cost, d, c_bounds=c_bounds)
+        cas = rt.cascade_premium(cost, d, lv, c_bounds=c_bounds)
+        rows.append({"spread": e, "kappa": r["kappa"], "delta": r["delta"], "premium_exact": r["premium_exact"],
+                     "premium_second_order": r["premium_second_order"], "third_order": r["third_order"],
+                     "premium_third_order": r["premium_third_order"], "residual": r["residual"],
+                     "residual_after_third": r["residual_after_third"],
+                     "premium_cascade_exact": cas["premium_cascade_exact"]})
+    out = {"workload": source, "levels": lv, "rows": rows}
+    if json_:
+        _emit_json(out)
+        return
+    t = Table(title=f"Exact vs Taylor orders (oracle classifier; {source})")
+    for c in ("ε", "κ", "Δ", "Π exact", "κΔ (2nd)", "Π₃", "κΔ + Π₃", "exact − 2nd", "exact − 3rd",
+              f"cascade {lv}"):
+        t.add_column(c, justify="right")
+    for r in rows:
+        t.add_row(f"{r['spread']:g}", f"{r['kappa']:.3f}", f"{r['delta']:.4e}", f"{r['premium_exact']:.4e}",
+                  f"{r['premium_second_order']:.4e}", f"{r['third_order']:.3e}", f"{r['premium_third_order']:.4e}",
+                  f"{r['residual']:.2e}", f"{r['residual_after_third']:.2e}", f"{r['premium_cascade_exact']:.4e}")
     out_console.print(t)
