@@ -274,7 +274,7 @@ def create_app(db_path: str | Path, *, key_path: str | Path | None = None,
         store = SQLiteStore(db_path, signer, checkpoint_every=checkpoint_every)
     app = FastAPI(title="costcorrect procurement service",
                   description="Sealed-bid verifier procurement rounds (papers 06 and 07) with a "
-                              "tamper-evident ledger. See docs/service.md.",
+                              "tamper-evident ledger. See docs/procurement-service.md.",
                   version="1")
     app.state.store = store
 
