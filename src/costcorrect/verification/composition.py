@@ -428,3 +428,45 @@ def per_verifier_selection(marginal_reports, labels, rule: str = "brier") -> lis
     ``labels``: ``(N,)`` ground truth. Returns the selected index per slot.
     """
     return [int(mechanism.run_mechanism(r, labels, rule).selected) for r in marginal_reports]
+
+
+# ----------------------------------------------------------------------------- §5 commit-reveal
+def joint_report_payload(joint_reports, item_ids=None, *, pair: str | None = None) -> dict:
+    """Canonical JSON-able record of one candidate's joint reports (the thing that is committed).
+
+    ``joint_reports`` ``(N, 2^m)`` rows on Δ({0,1}^m) (cell order as in this module);
+    ``item_ids`` one id per probe (default ``"0".."N-1"``). Floats pass through unchanged so
+    that :func:`costcorrect.ledger.canonical.canonical_bytes` (RFC 8785) fixes their text.
+    """
+    q, m = _as_cells(joint_reports)
+    if q.ndim != 2:
+        raise InputError("joint_reports", f"shape {q.shape}", "(N, 2^m)")
+    ids = [str(i) for i in range(q.shape[0])] if item_ids is None else [str(i) for i in item_ids]
+    if len(ids) != q.shape[0] or len(set(ids)) != len(ids):
+        raise InputError("item_ids", len(ids), f"{q.shape[0]} distinct ids, one per probe")
+    out = {"m": m, "cells": [format(c, f"0{m}b") for c in range(2**m)],
+           "reports": [{"item_id": i, "q": [float(v) for v in row]} for i, row in zip(ids, q, strict=True)]}
+    if pair is not None:
+        out["pair"] = str(pair)
+    return out
+
+
+def commit_joint_reports(salt: str, payload: dict) -> str:
+    """Commitment ``SHA-256(salt ‖ RFC 8785 JSON(payload))`` [hex] of a joint-report payload (§5).
+
+    Reuses the ledger's canonical JSON and hash (:func:`costcorrect.ledger.canonical.commitment_hex`),
+    the same bytes the service's joint rounds commit to.
+    """
+    from costcorrect.ledger.canonical import commitment_hex
+
+    if not isinstance(salt, str) or len(salt) < 16:
+        raise InputError("salt", "too short" if isinstance(salt, str) else type(salt).__name__,
+                         "a random string of >= 16 characters (e.g. secrets.token_hex(16))")
+    return commitment_hex(salt, payload)
+
+
+def verify_joint_reveal(commitment: str, salt: str, payload: dict) -> bool:
+    """True when ``(salt, payload)`` opens ``commitment`` (constant-time comparison)."""
+    import hmac
+
+    return hmac.compare_digest(str(commitment).lower(), commit_joint_reports(salt, payload))
