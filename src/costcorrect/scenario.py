@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -90,19 +91,53 @@ class Scenario(_Strict):
     catalog_overlay: str | None = None
 
 
-def _describe(err: dict) -> tuple[str, object, str]:
-    field = ".".join(str(p) for p in err["loc"]) or "scenario"
+def model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that owns the field at ``loc[:-1]``."""
+    current = model
+    for part in loc[:-1]:
+        if not isinstance(part, str):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if nxt is None:
+            return None
+        current = nxt
+    return current
+
+
+def _nearest_key(model: type[BaseModel], loc: tuple) -> str:
+    owner = model_at(model, loc)
+    if owner is None:
+        return "no such field (check spelling)"
+    valid = list(owner.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"no such field; {hint}valid: {', '.join(valid)}"
+
+
+def describe_validation_error(model: type[BaseModel], exc: ValidationError, origin: str) -> InputError:
+    """Turn pydantic's first error into an :class:`InputError` naming field and allowed range."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    field = ".".join(str(p) for p in loc) or "scenario"
     ctx = err.get("ctx") or {}
-    allowed = {
-        "greater_than": lambda: f"> {ctx.get('gt')}",
-        "greater_than_equal": lambda: f">= {ctx.get('ge')}",
-        "less_than": lambda: f"< {ctx.get('lt')}",
-        "less_than_equal": lambda: f"<= {ctx.get('le')}",
-        "literal_error": lambda: f"one of {ctx.get('expected')}",
-        "extra_forbidden": lambda: "no such field (check spelling)",
-        "missing": lambda: "a value (required)",
-    }.get(err["type"], lambda: err["msg"])()
-    return field, err.get("input"), allowed
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _nearest_key(model, loc)
+    else:
+        allowed = {
+            "greater_than": lambda: f"> {ctx.get('gt')}",
+            "greater_than_equal": lambda: f">= {ctx.get('ge')}",
+            "less_than": lambda: f"< {ctx.get('lt')}",
+            "less_than_equal": lambda: f"<= {ctx.get('le')}",
+            "literal_error": lambda: f"one of {ctx.get('expected')}",
+            "missing": lambda: "a value (required)",
+        }.get(kind, lambda: str(err["msg"]).removeprefix("Value error, "))()
+    return InputError(f"{origin}.{field}" if field != "scenario" else origin, err.get("input"), allowed)
 
 
 def scenario_from_dict(doc: dict, origin: str = "scenario") -> Scenario:
@@ -111,8 +146,23 @@ def scenario_from_dict(doc: dict, origin: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
-        field, value, allowed = _describe(exc.errors()[0])
-        raise InputError(f"{origin}.{field}", value, allowed) from None
+        raise describe_validation_error(Scenario, exc, origin) from None
+
+
+def read_document(path: str | Path, field: str = "scenario") -> object:
+    """Parse a YAML (``.yaml``/``.yml``) or TOML (``.toml``) file; bad files raise :class:`InputError`
+    naming ``field``, the file and (for YAML) the line."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(field, str(p), f"a readable file ({exc.strerror})") from None
+    try:
+        return tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise InputError(field, f"{p.name}{where}", "valid YAML or TOML") from None
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
@@ -120,18 +170,33 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     if path is None:
         text = (resources.files("costcorrect") / "scenarios" / "default.yaml").read_text("utf-8")
         return scenario_from_dict(yaml.safe_load(text), "default scenario")
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError("scenario", str(p), f"a readable file ({exc.strerror})") from None
-    try:
-        doc = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError("scenario", f"{p.name}{where}", "valid YAML or TOML") from None
-    return scenario_from_dict(doc, p.name)
+    return scenario_from_dict(read_document(path), Path(path).name)
+
+
+def set_dotted(doc: dict, assignments: list[str], *, example: str, section=None) -> dict:
+    """Apply ``key.path=value`` assignments (values parsed as YAML) to a nested dict in place.
+
+    ``section(parts)`` may say that a missing intermediate key names a nested section, which
+    is then created empty; otherwise every intermediate key must already hold a mapping.
+    """
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--set", item, f"key.path=value, e.g. {example}")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise InputError(f"--set {key}", raw, "a YAML scalar, list or mapping") from None
+        node = doc
+        parts = key.strip().split(".")
+        for i, part in enumerate(parts[:-1]):
+            if part not in node and section is not None and section(tuple(parts[: i + 2])):
+                node[part] = {}  # a nested section left at its defaults
+            if not isinstance(node.get(part), dict):
+                raise InputError("--set", key, "a path to an existing scenario field")
+            node = node[part]
+        node[parts[-1]] = value
+    return doc
 
 
 def apply_overrides(scenario: Scenario, assignments: list[str] | None) -> Scenario:
@@ -142,20 +207,5 @@ def apply_overrides(scenario: Scenario, assignments: list[str] | None) -> Scenar
     """
     if not assignments:
         return scenario
-    doc = scenario.model_dump()
-    for item in assignments:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError("--set", item, "key.path=value, e.g. slo.ttft_p99_ms=300")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise InputError(f"--set {key}", raw, "a YAML scalar, list or mapping") from None
-        node = doc
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            if not isinstance(node.get(part), dict):
-                raise InputError("--set", key, "a path to an existing scenario field")
-            node = node[part]
-        node[parts[-1]] = value
+    doc = set_dotted(scenario.model_dump(), assignments, example="slo.ttft_p99_ms=300")
     return scenario_from_dict(doc, "--set")

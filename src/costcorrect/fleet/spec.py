@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from costcorrect.errors import InputError
+from costcorrect.scenario import describe_validation_error
 
 Tier = Literal["on-demand", "reserved", "spot"]
 Objective = Literal["cost", "cost-correct"]
@@ -184,8 +185,6 @@ class FleetSpec(_Strict):
 # ----------------------------------------------------------------------------- loading
 def fleet_from_dict(doc, origin: str = "fleet", base_dir: Path | None = None) -> FleetSpec:
     """Validate a mapping into a :class:`FleetSpec`; errors become one-line :class:`InputError`."""
-    from costcorrect.simulator.config import describe_validation_error
-
     if not isinstance(doc, dict):
         raise InputError(origin, type(doc).__name__, "a mapping with models, offers and capacity")
     try:

@@ -9,8 +9,6 @@ falls back to a default.
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -19,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from costcorrect.errors import InputError
+from costcorrect.scenario import describe_validation_error, model_at, read_document, set_dotted
 
 Architecture = Literal["colocated", "chunked", "disaggregated"]
 ARCHITECTURES: tuple[str, ...] = ("colocated", "chunked", "disaggregated")
@@ -221,55 +220,6 @@ class SimScenario(_Strict):
 
 
 # ----------------------------------------------------------------------------- loading
-def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model class that owns the field at ``loc[:-1]``."""
-    current = model
-    for part in loc[:-1]:
-        if not isinstance(part, str):
-            continue
-        field = current.model_fields.get(part)
-        if field is None:
-            return None
-        ann = field.annotation
-        candidates = [ann, *getattr(ann, "__args__", ())]
-        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if nxt is None:
-            return None
-        current = nxt
-    return current
-
-
-def _nearest_key(model: type[BaseModel], loc: tuple) -> str:
-    owner = _model_at(model, loc)
-    if owner is None:
-        return "no such field (check spelling)"
-    valid = list(owner.model_fields)
-    close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"no such field; {hint}valid: {', '.join(valid)}"
-
-
-def describe_validation_error(model: type[BaseModel], exc: ValidationError, origin: str) -> InputError:
-    """Turn pydantic's first error into an :class:`InputError` naming field and allowed range."""
-    err = exc.errors()[0]
-    loc = tuple(err["loc"])
-    field = ".".join(str(p) for p in loc) or "scenario"
-    ctx = err.get("ctx") or {}
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        allowed = _nearest_key(model, loc)
-    else:
-        allowed = {
-            "greater_than": lambda: f"> {ctx.get('gt')}",
-            "greater_than_equal": lambda: f">= {ctx.get('ge')}",
-            "less_than": lambda: f"< {ctx.get('lt')}",
-            "less_than_equal": lambda: f"<= {ctx.get('le')}",
-            "literal_error": lambda: f"one of {ctx.get('expected')}",
-            "missing": lambda: "a value (required)",
-        }.get(kind, lambda: str(err["msg"]).removeprefix("Value error, "))()
-    return InputError(f"{origin}.{field}" if field != "scenario" else origin, err.get("input"), allowed)
-
-
 def sim_scenario_from_dict(doc, origin: str = "scenario", base_dir: Path | None = None) -> SimScenario:
     """Validate a mapping; relative file paths in it resolve against ``base_dir``."""
     if not isinstance(doc, dict):
@@ -299,28 +249,13 @@ def _resolve_paths(sc: SimScenario, base: Path) -> SimScenario:
                                  "catalog_overlay": fix(sc.catalog_overlay)})
 
 
-def read_scenario_doc(path: str | Path) -> dict:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError("scenario", str(p), f"a readable file ({exc.strerror})") from None
-    try:
-        doc = tomllib.loads(text) if p.suffix == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError("scenario", f"{p.name}{where}", "valid YAML or TOML") from None
-    return doc
-
-
 def load_sim_scenario(path: str | Path | None = None) -> SimScenario:
     """Load a simulator scenario; ``None`` = the embedded default (``scenarios/simulate.yaml``)."""
     if path is None:
         text = (resources.files("costcorrect") / "scenarios" / "simulate.yaml").read_text("utf-8")
         return sim_scenario_from_dict(yaml.safe_load(text), "default simulate scenario")
     p = Path(path)
-    return sim_scenario_from_dict(read_scenario_doc(p), p.name, base_dir=p.parent)
+    return sim_scenario_from_dict(read_document(p), p.name, base_dir=p.parent)
 
 
 def apply_sim_overrides(sc: SimScenario, assignments: list[str] | None) -> SimScenario:
@@ -334,21 +269,6 @@ def apply_sim_overrides(sc: SimScenario, assignments: list[str] | None) -> SimSc
     # Only what the user set (defaults re-apply on validation), so aliases such as weight_dtype
     # are not re-sent beside `precision` and engine defaults can still yield to explicit keys.
     doc = sc.model_dump(exclude_unset=True)
-    for item in assignments:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError("--set", item, "key.path=value, e.g. workload.rate_per_s=3")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise InputError(f"--set {key}", raw, "a YAML scalar, list or mapping") from None
-        node = doc
-        parts = key.strip().split(".")
-        for i, part in enumerate(parts[:-1]):
-            if part not in node and _model_at(SimScenario, tuple(parts[: i + 2])) is not None:
-                node[part] = {}  # a nested section left at its defaults
-            if not isinstance(node.get(part), dict):
-                raise InputError("--set", key, "a path to an existing scenario field")
-            node = node[part]
-        node[parts[-1]] = value
+    set_dotted(doc, assignments, example="workload.rate_per_s=3",
+               section=lambda parts: model_at(SimScenario, parts) is not None)
     return sim_scenario_from_dict(doc, "--set")

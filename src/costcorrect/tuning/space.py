@@ -27,13 +27,13 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from costcorrect.errors import InputError
+from costcorrect.scenario import read_document
 
 ARCH_ONLY: dict[str, frozenset[str]] = {
     "chunk_tokens": frozenset({"chunked"}),
@@ -77,16 +77,7 @@ def config_id(values: dict) -> str:
 
 
 def _read(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError("--space", str(path), f"a readable YAML/TOML file ({exc.strerror})") from None
-    try:
-        doc = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError("--space", f"{path.name}{where}", "valid YAML or TOML") from None
+    doc = read_document(path, "--space")
     if not isinstance(doc, dict) or not doc:
         raise InputError("--space", path.name, "a non-empty mapping of dotted scenario keys to lists of values")
     return doc
