@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -33,6 +32,7 @@ from costcorrect.cli.common import (
 )
 from costcorrect.errors import InputError, check_range
 from costcorrect.io import atomic_write_text, dumps
+from costcorrect.serving.breakeven import breakeven_cells, crossover_summary
 
 
 # ----------------------------------------------------------------------------- frontier
@@ -61,7 +61,6 @@ def frontier(
     t0 = time.perf_counter()
     sc, cat = _load(scenario, catalog, set_)
     points = fr.frontier_points(cat, sc)
-    price, price_source = fr.resolve_price(cat, sc, sc.gpu)
     surface = fr.scenario_breakeven(cat, sc, sc.gpu)
     simulated = sim_curves = None
     if engine == "simulate":
@@ -82,23 +81,8 @@ def frontier(
                                      out / "figure1_frontier")
         written += charts.save_chart(charts.figure2_breakeven(surface), out / "figure2_breakeven")
         written += charts.save_chart(charts.figure3_hardware(hw), out / "figure3_hardware")
-    result = {
-        "scenario": sc.name,
-        "model": sc.model,
-        "gpu": sc.gpu,
-        "tensor_parallel": sc.tensor_parallel,
-        "price_usd_per_gpu_hour": price,
-        "price_source": price_source,
-        "workload": sc.workload.model_dump(),
-        "alpha": fr.workload_alpha(sc),
-        "slo": sc.slo.model_dump(),
-        "token_convention": sc.token_convention,
-        "queue_servers": sc.queue_servers,
-        "points": points,
-        "breakeven": _crossover_summary(surface),
-        "figures": [str(p) for p in written],
-        "engine": engine,
-    }
+    result = {**fr.frontier_summary(cat, sc, points, surface), "engine": engine,
+              "figures": [str(p) for p in written]}
     if simulated is not None:
         result["simulated"] = simulated
     atomic_write_text(out / "frontier.json", dumps(result))
@@ -106,7 +90,7 @@ def frontier(
         _emit_json(result)
         return
     table = Table(title=f"CPM_served — {sc.model} on {sc.tensor_parallel}x {sc.gpu} at "
-                        f"${price:.3f}/GPU-h ({price_source}); contract p99 TTFT "
+                        f"${result['price_usd_per_gpu_hour']:.3f}/GPU-h ({result['price_source']}); contract p99 TTFT "
                         f"{sc.slo.ttft_p99_ms:g} ms, TPOT {sc.slo.tpot_p99_ms:g} ms; "
                         f"P={sc.workload.prompt_tokens:g}, D={sc.workload.output_tokens:g} "
                         f"tokens (α={result['alpha']:.3f})")
@@ -136,11 +120,11 @@ def _print_simulated_terms(sim: dict) -> None:
     t = Table("architecture (simulated)", escape("capacity [req/s]"), escape("CPM_served [$/MTok]"), "config",
               title=f"Simulator at the contract: {sim['instances']} x TP{sim['tensor_parallel']} replicas, "
                     f"{sim['num_requests']} requests per probe")
+    from costcorrect.simulator.frontier_sim import config_label
+
     for arch, row in sim["architectures"].items():
-        cfg = (f"chunk {row['chunk_tokens']}" if row.get("chunk_tokens") else
-               f"{row['prefill_instances']}P:{row['decode_instances']}D, {row['kv_bandwidth_gb_s']:g} GB/s"
-               if "prefill_instances" in row else "")
-        t.add_row(arch, _fmt(row["capacity_rate_per_s"], ".2f"), _fmt(row["cpm_served_usd_per_mtok"]), escape(cfg))
+        t.add_row(arch, _fmt(row["capacity_rate_per_s"], ".2f"), _fmt(row["cpm_served_usd_per_mtok"]),
+                  escape(config_label(row)))
     out_console.print(t)
     terms = Table(escape("term [$/MTok]"), "simulated", "closed form")
     for arch, v in sim["sigma_co_usd_per_mtok"].items():
@@ -151,19 +135,6 @@ def _print_simulated_terms(sim: dict) -> None:
     out_console.print(terms)
 
 
-def _crossover_summary(surface) -> list[dict]:
-    x = surface.crossover_bandwidth_gb_s()
-    diff = surface.difference_usd_per_mtok
-    rows = []
-    for i in range(len(surface.ttft_p99_ms)):
-        pd_wins = np.isfinite(diff[i]) & (diff[i] >= 0)
-        rows.append({
-            "ttft_p99_ms": surface.ttft_p99_ms[i], "tpot_p99_ms": surface.tpot_p99_ms[i],
-            "disaggregated_cheaper_share": float(pd_wins.mean()),
-            "crossover": [{"alpha": a, "bandwidth_gb_s": b}
-                          for a, b in zip(surface.alpha, x[i], strict=True) if np.isfinite(b)],
-        })
-    return rows
 
 
 # ----------------------------------------------------------------------------- kv
@@ -246,23 +217,13 @@ def breakeven(
     s = scenario_breakeven(cat, sc, gpu_id, alpha_steps, bandwidth_steps)
     elapsed = time.perf_counter() - t0
     if json_:
-        S, A, B = s.cpm_colocated_usd_per_mtok.shape
-        co = s.cpm_colocated_usd_per_mtok
-        pdd = s.cpm_disaggregated_usd_per_mtok
-        cells = [
-            {"ttft_p99_ms": float(s.ttft_p99_ms[i]), "tpot_p99_ms": float(s.tpot_p99_ms[i]),
-             "alpha": float(s.alpha[j]), "prompt_tokens": float(s.prompt_tokens[j]),
-             "bandwidth_gb_s": float(s.bandwidth_gb_s[k]),
-             "cpm_colocated_usd_per_mtok": float(co[i, j, k]),
-             "cpm_disaggregated_usd_per_mtok": float(pdd[i, j, k])}
-            for i in range(S) for j in range(A) for k in range(B)
-        ]
+        cells = breakeven_cells(s)
         _emit_json(indent=None, obj={"gpu": gpu_id, "model": sc.model, "output_tokens": s.output_tokens,
                     "colocated_variant": "chunked-prefill", "overlap_eta": sc.overlap_eta,
                     "token_convention": sc.token_convention, "elapsed_s": elapsed,
-                    "crossover": _crossover_summary(s), "cells": cells})
+                    "crossover": crossover_summary(s), "cells": cells})
         return
-    for row in _crossover_summary(s):
+    for row in crossover_summary(s):
         out_console.print(
             f"SLO (TTFT {row['ttft_p99_ms']:g} ms, TPOT {row['tpot_p99_ms']:g} ms): disaggregation "
             f"cheaper on {row['disaggregated_cheaper_share']:.0%} of the α x B grid")

@@ -87,3 +87,37 @@ def breakeven_surface(
         cpm_colocated_usd_per_mtok=np.broadcast_to(co, shape),
         cpm_disaggregated_usd_per_mtok=np.broadcast_to(pd_, shape),
     )
+
+
+def crossover_summary(surface: BreakevenSurface) -> list[dict]:
+    """Per SLO bin: the share of the α x B grid where P/D is cheaper, and the crossover line.
+
+    The ``breakeven`` rows of ``costcorrect frontier --json`` and of the web explorer's API.
+    """
+    x = surface.crossover_bandwidth_gb_s()
+    diff = surface.difference_usd_per_mtok
+    rows = []
+    for i in range(len(surface.ttft_p99_ms)):
+        pd_wins = np.isfinite(diff[i]) & (diff[i] >= 0)
+        rows.append({
+            "ttft_p99_ms": surface.ttft_p99_ms[i], "tpot_p99_ms": surface.tpot_p99_ms[i],
+            "disaggregated_cheaper_share": float(pd_wins.mean()),
+            "crossover": [{"alpha": a, "bandwidth_gb_s": b}
+                          for a, b in zip(surface.alpha, x[i], strict=True) if np.isfinite(b)],
+        })
+    return rows
+
+
+def breakeven_cells(surface: BreakevenSurface) -> list[dict]:
+    """Every (SLO bin, α, B) cell with both costs, as ``costcorrect breakeven --json`` lists them."""
+    s = surface
+    S, A, B = s.cpm_colocated_usd_per_mtok.shape
+    co, pdd = s.cpm_colocated_usd_per_mtok, s.cpm_disaggregated_usd_per_mtok
+    return [
+        {"ttft_p99_ms": float(s.ttft_p99_ms[i]), "tpot_p99_ms": float(s.tpot_p99_ms[i]),
+         "alpha": float(s.alpha[j]), "prompt_tokens": float(s.prompt_tokens[j]),
+         "bandwidth_gb_s": float(s.bandwidth_gb_s[k]),
+         "cpm_colocated_usd_per_mtok": float(co[i, j, k]),
+         "cpm_disaggregated_usd_per_mtok": float(pdd[i, j, k])}
+        for i in range(S) for j in range(A) for k in range(B)
+    ]

@@ -15,7 +15,7 @@ import pandas as pd
 from costcorrect.catalog import Catalog, price_label
 from costcorrect.errors import InputError
 from costcorrect.scenario import Scenario
-from costcorrect.serving.breakeven import BreakevenSurface, breakeven_surface
+from costcorrect.serving.breakeven import BreakevenSurface, breakeven_surface, crossover_summary
 from costcorrect.serving.decomposition import decompose, prefill_share
 from costcorrect.serving.roofline import Efficiency, ServingSetup
 from costcorrect.serving.setup import build_setup
@@ -254,3 +254,22 @@ def scenario_breakeven(
 
 def workload_alpha(scenario: Scenario) -> float:
     return float(prefill_share(scenario.workload.prompt_tokens, scenario.workload.output_tokens))
+
+
+def frontier_summary(catalog: Catalog, scenario: Scenario, points: list[dict] | None = None,
+                     surface: BreakevenSurface | None = None) -> dict:
+    """The numbers of ``costcorrect frontier --json`` (the CLI adds its ``figures``), shared with the
+    web explorer's API. ``points`` and ``surface`` may be passed when the caller already has them."""
+    sc = scenario
+    points = frontier_points(catalog, sc) if points is None else points
+    surface = scenario_breakeven(catalog, sc, sc.gpu) if surface is None else surface
+    price, price_source = resolve_price(catalog, sc, sc.gpu)
+    return {
+        "scenario": sc.name, "model": sc.model, "gpu": sc.gpu, "tensor_parallel": sc.tensor_parallel,
+        "price_usd_per_gpu_hour": price, "price_source": price_source,
+        "workload": sc.workload.model_dump(), "alpha": workload_alpha(sc),
+        "slo": sc.slo.model_dump(), "token_convention": sc.token_convention,
+        "queue_servers": sc.queue_servers, "points": points,
+        "breakeven": crossover_summary(surface),
+        "engine": "closed-form",
+    }

@@ -162,6 +162,15 @@ def simulated_terms(sc: Scenario, catalog: Catalog, *, num_requests: int = 1500,
     return out
 
 
+def config_label(row: dict) -> str:
+    """How a :func:`simulated_terms` architecture row was configured, for tables."""
+    if row.get("chunk_tokens"):
+        return f"chunk {row['chunk_tokens']}"
+    if "prefill_instances" in row:
+        return f"{row['prefill_instances']}P:{row['decode_instances']}D, {row['kv_bandwidth_gb_s']:g} GB/s"
+    return ""
+
+
 def _cpm(res: dict) -> float | None:
     s = res.get("summary")
     return None if s is None else s["cpm_served_usd_per_mtok"]

@@ -21,7 +21,7 @@ from costcorrect.errors import InputError
 from costcorrect.io import jsonable
 from costcorrect.scenario import Scenario
 from costcorrect.serving import frontier as fr
-from costcorrect.serving.breakeven import BreakevenSurface, breakeven_surface
+from costcorrect.serving.breakeven import breakeven_cells, breakeven_surface, crossover_summary
 from costcorrect.serving.decomposition import prefill_share
 
 #: The vega-embed ``actions`` every chart gets: PNG/SVG download, nothing that leaves the page.
@@ -43,40 +43,12 @@ def _table(name: str, columns: list[tuple[str, str]], rows: list[dict]) -> dict:
 # ----------------------------------------------------------------------------- frontier
 
 
-def crossover_summary(surface: BreakevenSurface) -> list[dict]:
-    """Per SLO bin: the share of the α x B grid where P/D is cheaper, and the crossover line.
-
-    Same rows as ``costcorrect frontier --json``'s ``breakeven`` (tested).
-    """
-    x = surface.crossover_bandwidth_gb_s()
-    diff = surface.difference_usd_per_mtok
-    rows = []
-    for i in range(len(surface.ttft_p99_ms)):
-        pd_wins = np.isfinite(diff[i]) & (diff[i] >= 0)
-        rows.append({
-            "ttft_p99_ms": surface.ttft_p99_ms[i], "tpot_p99_ms": surface.tpot_p99_ms[i],
-            "disaggregated_cheaper_share": float(pd_wins.mean()),
-            "crossover": [{"alpha": a, "bandwidth_gb_s": b}
-                          for a, b in zip(surface.alpha, x[i], strict=True) if np.isfinite(b)],
-        })
-    return rows
 
 
 def frontier_result(catalog: Catalog, sc: Scenario) -> dict:
-    """The numbers of ``costcorrect frontier --json`` (without the ``figures`` list)."""
-    points = fr.frontier_points(catalog, sc)
-    price, price_source = fr.resolve_price(catalog, sc, sc.gpu)
-    surface = fr.scenario_breakeven(catalog, sc, sc.gpu)
-    return jsonable({
-        "scenario": sc.name, "model": sc.model, "gpu": sc.gpu, "tensor_parallel": sc.tensor_parallel,
-        "price_usd_per_gpu_hour": price, "price_source": price_source,
-        "workload": sc.workload.model_dump(), "alpha": fr.workload_alpha(sc),
-        "slo": sc.slo.model_dump(), "token_convention": sc.token_convention,
-        "queue_servers": sc.queue_servers, "points": points,
-        "breakeven": crossover_summary(surface),
-        # the closed form only: the simulator takes about a minute per scenario (not interactive)
-        "engine": "closed-form",
-    })
+    """The numbers of ``costcorrect frontier --json`` (without the ``figures`` list): the closed
+    form only, the simulator being a toggle of the view."""
+    return jsonable(fr.frontier_summary(catalog, sc))
 
 
 _POINT_COLUMNS = [
@@ -105,7 +77,7 @@ def frontier_view(catalog: Catalog, sc: Scenario, simulated: bool = False) -> di
              f"TPOT p99 = {sc.slo.tpot_p99_ms:g} ms, ${result['price_usd_per_gpu_hour']:.3f}/GPU-h")
     sim_curves, tables, notes = None, [], []
     if simulated:
-        from costcorrect.simulator.frontier_sim import simulated_curves, simulated_terms
+        from costcorrect.simulator.frontier_sim import config_label, simulated_curves, simulated_terms
 
         terms = simulated_terms(sc, catalog, num_requests=WEB_SIM_REQUESTS)
         sim_curves = simulated_curves(sc, catalog, terms, num_requests=WEB_SIM_REQUESTS)
@@ -113,11 +85,8 @@ def frontier_view(catalog: Catalog, sc: Scenario, simulated: bool = False) -> di
             orient="records")})}
         rows = []
         for arch, row in terms["architectures"].items():
-            cfg = (f"chunk {row['chunk_tokens']}" if row.get("chunk_tokens") else
-                   f"{row['prefill_instances']}P:{row['decode_instances']}D, {row['kv_bandwidth_gb_s']:g} GB/s"
-                   if "prefill_instances" in row else "")
             rows.append({"architecture": arch, "capacity_rate_per_s": row["capacity_rate_per_s"],
-                         "cpm_served_usd_per_mtok": row["cpm_served_usd_per_mtok"], "config": cfg})
+                         "cpm_served_usd_per_mtok": row["cpm_served_usd_per_mtok"], "config": config_label(row)})
         tables.append(_table("simulator at the contract", _SIM_COLUMNS, rows))
         notes.append(f"Simulated with {WEB_SIM_REQUESTS} requests per probe on {sc.queue_servers} replicas "
                      "(the CLI's `frontier --engine simulate` uses 1,500).")
@@ -140,16 +109,7 @@ def breakeven_result(catalog: Catalog, sc: Scenario, gpu_id: str | None = None,
     t0 = time.perf_counter()
     s = fr.scenario_breakeven(catalog, sc, gpu_id, alpha_steps, bandwidth_steps)
     elapsed = time.perf_counter() - t0
-    S, A, B = s.cpm_colocated_usd_per_mtok.shape
-    co, pdd = s.cpm_colocated_usd_per_mtok, s.cpm_disaggregated_usd_per_mtok
-    cells = [
-        {"ttft_p99_ms": float(s.ttft_p99_ms[i]), "tpot_p99_ms": float(s.tpot_p99_ms[i]),
-         "alpha": float(s.alpha[j]), "prompt_tokens": float(s.prompt_tokens[j]),
-         "bandwidth_gb_s": float(s.bandwidth_gb_s[k]),
-         "cpm_colocated_usd_per_mtok": float(co[i, j, k]),
-         "cpm_disaggregated_usd_per_mtok": float(pdd[i, j, k])}
-        for i in range(S) for j in range(A) for k in range(B)
-    ]
+    cells = breakeven_cells(s)
     return jsonable({"gpu": gpu_id, "model": sc.model, "output_tokens": s.output_tokens,
                      "colocated_variant": "chunked-prefill", "overlap_eta": sc.overlap_eta,
                      "token_convention": sc.token_convention, "elapsed_s": elapsed,
