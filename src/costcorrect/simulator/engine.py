@@ -472,6 +472,7 @@ class Engine:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.on_finish: Callable[[float], None] | None = None
+        self.check: Callable[[], None] | None = None  # called at quiet points (see run)
         self.now = 0.0
         self.max_span_steps: int | None = None  # None = closed-form skip-ahead over decode runs
 
@@ -525,13 +526,24 @@ class Engine:
             self.on_finish(now)
 
     def run(self, next_arrival: Callable[[], Request | None]) -> None:
-        """Process events until no arrival and no event remains."""
+        """Process events until no arrival and no event remains.
+
+        ``self.check``, when set, is called at quiet points (no arrival pending, time about
+        to advance, a request finished since the last call); it may replace ``self.events``
+        (the closed-loop fast path jumps whole periods ahead there).
+        """
         events = self.events
         pending = None
+        last_checked = -1
         while True:
             if pending is None:
                 pending = next_arrival()  # closed loops add arrivals as requests finish
             if events and (pending is None or events[0][0] <= pending.arrival_s):
+                if (pending is None and self.check is not None and self.finished != last_checked
+                        and events[0][0] > self.now):
+                    last_checked = self.finished
+                    self.check()
+                    events = self.events
                 t, kind, _, a, b = heapq.heappop(events)
                 self.now = t
                 if kind == _WAKE:

@@ -109,7 +109,6 @@ class _LoopEngine(Engine):
         self.plan_log: list[tuple] = []
         self.req_log: dict[int, list[int]] = {}
         self.records: list[tuple] = []  # finished so far, for replaying a period (rid, arrival, first, finish, ...)
-        self.check = None  # callable at quiet points
 
     def arrive(self, req: Request, now: float) -> None:
         if self.tracing:
@@ -122,38 +121,6 @@ class _LoopEngine(Engine):
         if self.tracing:
             self.req_log[req.rid][2] = len(self.plan_log) - 1
         super().finish(req, now)
-
-    def run(self, next_arrival) -> None:
-        events = self.events
-        pending = None
-        last_checked = -1
-        while True:
-            if pending is None:
-                pending = next_arrival()
-            if events and (pending is None or events[0][0] <= pending.arrival_s):
-                if (pending is None and self.check is not None and self.finished != last_checked
-                        and events[0][0] > self.now):
-                    last_checked = self.finished
-                    self.check()
-                    events = self.events
-                t, kind, _, a, b = heapq.heappop(events)
-                self.now = t
-                if kind == 0:
-                    a.wake(t, b)
-                elif kind == 1:
-                    a.kv_ready = True
-                    a.replica = b
-                    b.waiting.append(a)
-                    b.notify(t)
-                else:
-                    a.other_blocks -= b
-                    a.notify(t)
-            elif pending is not None:
-                self.now = pending.arrival_s
-                self.arrive(pending, pending.arrival_s)
-                pending = None
-            else:
-                break
 
 
 def _in_flight(rep: Replica) -> list[Request]:
