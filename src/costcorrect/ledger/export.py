@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 
 from costcorrect.io import atomic_write_bytes
-from costcorrect.ledger.store import read_checkpoints, read_events, read_meta, utc_now
-from costcorrect.ledger.verify import open_readonly
+from costcorrect.ledger.store import utc_now
+from costcorrect.ledger.verify import read_ledger
 
 README = """# Ledger evidence bundle
 
@@ -70,13 +70,7 @@ rewritten history that no longer matches a signed head); 2 = the bundle cannot b
 def _bundle_files(db_path: str | Path) -> tuple[dict[str, bytes], dict]:
     from costcorrect.ledger.verify_bundle import CHECKPOINT_DOMAIN
 
-    conn = open_readonly(db_path)
-    try:
-        meta = read_meta(conn)
-        rows = read_events(conn)
-        cps = read_checkpoints(conn)
-    finally:
-        conn.close()
+    meta, rows, cps = read_ledger(db_path)
     if not meta:
         from costcorrect.errors import InputError
 

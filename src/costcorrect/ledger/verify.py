@@ -31,6 +31,15 @@ def open_readonly(db_path: str | Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
 
 
+def read_ledger(db_path: str | Path) -> tuple[dict, list[tuple], list[dict]]:
+    """``(meta, events, checkpoints)`` of a ledger file, read in one read-only connection."""
+    conn = open_readonly(db_path)
+    try:
+        return read_meta(conn), read_events(conn), read_checkpoints(conn)
+    finally:
+        conn.close()
+
+
 def verify_db(db_path: str | Path, external_checkpoint: dict | None = None,
               public_key_hex: str | None = None) -> Report:
     """Recompute the chain of ``db_path`` and check every checkpoint's signature and head.
@@ -42,13 +51,7 @@ def verify_db(db_path: str | Path, external_checkpoint: dict | None = None,
     from costcorrect.ledger.keys import verify_signature
 
     try:
-        conn = open_readonly(db_path)
-        try:
-            meta = read_meta(conn)
-            rows = read_events(conn)
-            cps = read_checkpoints(conn)
-        finally:
-            conn.close()
+        meta, rows, cps = read_ledger(db_path)
     except sqlite3.DatabaseError as exc:
         rep = Report()
         rep.problems.append(Problem(None, "unreadable", f"SQLite cannot read the file: {exc}"))
