@@ -21,28 +21,17 @@ import pandas as pd
 from costcorrect.errors import InputError
 from costcorrect.verification import composition as cp
 from costcorrect.verification import rules
+from costcorrect.verification.datamode import check_probe_tables
 
 MAX_TUPLES = 4096
 
 
 def _frames(reports: pd.DataFrame, labels: pd.DataFrame):
-    for df, cols, name in ((reports, ("slot", "vendor", "item_id", "decision"), "reports"),
-                           (labels, ("item_id", "label"), "labels")):
-        miss = [c for c in cols if c not in df.columns]
-        if miss:
-            raise InputError(f"{name} columns", list(df.columns), "columns " + ",".join(cols))
-    if len(reports) == 0 or len(labels) == 0:
-        raise InputError("probe set", "empty", "at least one labelled probe and its reports")
+    check_probe_tables(reports, labels, ("slot", "vendor", "item_id", "decision"))
     dec = pd.to_numeric(reports["decision"], errors="coerce").to_numpy(dtype=float)
     if not np.all(np.isin(dec, (0.0, 1.0))):
         raise InputError("reports decision", reports["decision"][~np.isin(dec, (0.0, 1.0))].head(3).tolist(),
                          "decisions in {0, 1}")
-    lab = pd.to_numeric(labels["label"], errors="coerce").to_numpy(dtype=float)
-    if not np.all(np.isin(lab, (0.0, 1.0))):
-        raise InputError("labels label", labels["label"][~np.isin(lab, (0.0, 1.0))].head(3).tolist(),
-                         "labels in {0, 1}")
-    if labels["item_id"].duplicated().any():
-        raise InputError("labels item_id", "duplicates", "one label per item_id")
     slot = pd.to_numeric(reports["slot"], errors="coerce")
     if slot.isna().any() or (slot % 1 != 0).any() or (slot < 1).any():
         raise InputError("reports slot", reports["slot"][slot.isna()].head(3).tolist() or "value",

@@ -54,19 +54,15 @@ def _rows(mask, limit: int = 5) -> str:
     return ", ".join(str(i) for i in idx[:limit]) + more
 
 
-def validate_frames(reports: pd.DataFrame, labels: pd.DataFrame):
-    """Check the two tables; return ``(vendors, items, P (K, N), y (N,))`` in sorted order."""
-    for df, cols, name in ((reports, REPORT_COLUMNS, "reports"), (labels, LABEL_COLUMNS, "labels")):
+def check_probe_tables(reports: pd.DataFrame, labels: pd.DataFrame, report_columns) -> np.ndarray:
+    """Shared checks of a probe set: the columns, non-empty tables, labels in {0, 1} and one
+    label per ``item_id``. Returns the labels as floats (in ``labels`` order)."""
+    for df, cols, name in ((reports, tuple(report_columns), "reports"), (labels, LABEL_COLUMNS, "labels")):
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise InputError(f"{name} columns", list(df.columns), "columns " + ",".join(cols))
     if len(labels) == 0 or len(reports) == 0:
         raise InputError("probe set", "empty", "at least one labelled probe and its reports")
-    prob = pd.to_numeric(reports["prob"], errors="coerce").to_numpy(dtype=float)
-    bad = ~((prob >= 0) & (prob <= 1))
-    if bad.any():
-        raise InputError(f"reports rows {_rows(bad)} prob", reports["prob"].to_numpy()[bad][:5].tolist(),
-                         "probabilities in [0, 1], not NaN")
     lab = pd.to_numeric(labels["label"], errors="coerce").to_numpy(dtype=float)
     badl = ~np.isin(lab, (0.0, 1.0))
     if badl.any():
@@ -76,6 +72,17 @@ def validate_frames(reports: pd.DataFrame, labels: pd.DataFrame):
     if dup_l.any():
         raise InputError(f"labels rows {_rows(dup_l)}", labels["item_id"].to_numpy()[dup_l][:5].tolist(),
                          "one label per item_id (duplicates found)")
+    return lab
+
+
+def validate_frames(reports: pd.DataFrame, labels: pd.DataFrame):
+    """Check the two tables; return ``(vendors, items, P (K, N), y (N,))`` in sorted order."""
+    check_probe_tables(reports, labels, REPORT_COLUMNS)
+    prob = pd.to_numeric(reports["prob"], errors="coerce").to_numpy(dtype=float)
+    bad = ~((prob >= 0) & (prob <= 1))
+    if bad.any():
+        raise InputError(f"reports rows {_rows(bad)} prob", reports["prob"].to_numpy()[bad][:5].tolist(),
+                         "probabilities in [0, 1], not NaN")
     dup = reports.duplicated(["vendor", "item_id"], keep=False).to_numpy()
     if dup.any():
         raise InputError(f"reports rows {_rows(dup)}",
