@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 from costcorrect.verification import composition_sim as cs
 
 SECTION = "## Verifier composition (paper 07)"
@@ -91,15 +91,6 @@ def render(r: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION in old:
-        head, rest = old.split(SECTION, 1)
-        nxt = rest.find("\n## ")
-        new = head + text + (rest[nxt + 1:] if nxt >= 0 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    atomic_write_text(path, new)
 
 
 def main() -> None:
@@ -123,7 +114,7 @@ def main() -> None:
     text = render(r)
     print(text)
     if a.write:
-        write_section(a.write, text)
+        write_markdown_section(a.write, SECTION, text)
 
 
 if __name__ == "__main__":

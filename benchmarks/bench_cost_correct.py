@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from costcorrect.allocation import logs
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 
 SECTION = "## Cost-correct bootstrap (issue 6)"
 
@@ -55,16 +55,9 @@ def main() -> None:
                       + ["| " + " | ".join(r) + " |" for r in rows])
     print(table)
     if args.write:
-        text = args.write.read_text(encoding="utf-8") if args.write.exists() else "# Benchmarks\n"
         body = (f"{SECTION}\n\n`benchmarks/bench_cost_correct.py`: the 95% intervals of `cost-correct --from-log` "
                 f"resample tasks (not attempts); best of 3 runs for the vectorised path.\n\n{table}\n")
-        if SECTION in text:
-            head, _, rest = text.partition(SECTION)
-            nxt = rest.find("\n## ")
-            text = head + body + (rest[nxt + 1:] if nxt >= 0 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + body
-        atomic_write_text(args.write, text)
+        write_markdown_section(args.write, SECTION, body)
         print(f"wrote {args.write}")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import time
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from costcorrect.catalog import Catalog
 from costcorrect.fleet import build_instance, savings_breakdown, solve
 from costcorrect.fleet.synthetic import synthetic_fleet
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 
 SECTION = "## Fleet planner (issue 12)"
 
@@ -108,11 +107,7 @@ def main():
             "shares of that saving (they add up to 100 %).\n\n"
             f"{md}"
         )
-        old = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
-        pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n", old) if pattern.search(old) else \
-            old.rstrip("\n") + "\n\n" + section
-        atomic_write_text(args.write, text)
+        write_markdown_section(args.write, SECTION, section)
         print(f"wrote {args.write}")
 
 

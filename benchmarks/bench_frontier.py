@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from costcorrect.catalog import Catalog
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 from costcorrect.scenario import load_scenario
 from costcorrect.serving import frontier as fr
 from costcorrect.serving.decomposition import decompose, prompt_tokens_for_share
@@ -107,16 +106,7 @@ def main() -> None:
             f"(grid median {vec_med * 1e3:.1f} ms; frontier runs {', '.join(f'{r:.2f}' for r in runs)} s).\n\n"
             f"{table}\n"
         )
-        old = args.write.read_text() if args.write.exists() else head
-        if not old.startswith("# Benchmarks"):
-            old = head + old
-        pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-        if pattern.search(old):
-            text = pattern.sub(lambda _: section.rstrip("\n") + "\n", old)
-        else:  # first section after the file's preamble
-            first = old.find("\n## ")
-            text = (old + "\n" + section) if first < 0 else old[: first + 1] + section + "\n" + old[first + 1:]
-        atomic_write_text(args.write, text)
+        write_markdown_section(args.write, SECTION, section, preamble=head, first=True)
         print(f"wrote {args.write}")
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from costcorrect.catalog import Catalog
-from costcorrect.io import atomic_write_text
+from costcorrect.io import atomic_write_text, write_markdown_section
 from costcorrect.serving.measured import read_measured
 from costcorrect.simulator import measured_validation as mv
 from costcorrect.simulator import profiles
@@ -277,14 +277,7 @@ def main(argv=None) -> int:
         "",
     ])
     if args.write:
-        text = args.write.read_text(encoding="utf-8") if args.write.exists() else "# Benchmarks\n"
-        if SECTION in text:
-            start = text.index(SECTION)
-            nxt = text.find("\n## ", start + len(SECTION))
-            text = text[:start] + bench_md + (text[nxt + 1:] if nxt >= 0 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + bench_md
-        atomic_write_text(args.write, text)
+        write_markdown_section(args.write, SECTION, bench_md)
         print(f"updated {args.write}")
     if args.doc:
         prof = profiles.load_profiles()

@@ -114,16 +114,9 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if a.write:
-        doc = a.write.read_text() if a.write.exists() else "# Benchmarks\n"
-        if SECTION in doc:
-            head, rest = doc.split(SECTION, 1)
-            nxt = rest.find("\n## ")
-            doc = head + text + ("\n" + rest[nxt + 1:] if nxt >= 0 else "")
-        else:
-            doc = doc.rstrip() + "\n\n" + text
-        from costcorrect.io import atomic_write_text
+        from costcorrect.io import write_markdown_section
 
-        atomic_write_text(a.write, doc)
+        write_markdown_section(a.write, SECTION, text)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from costcorrect.allocation import routing as rt
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 
 SECTION = "## Routing premium (issue 7)"
 
@@ -51,17 +51,10 @@ def main() -> None:
                        "|---|---|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows])
     print(table)
     if args.write:
-        text = args.write.read_text(encoding="utf-8") if args.write.exists() else "# Benchmarks\n"
         body = (f"{SECTION}\n\n`benchmarks/bench_routing.py`: `exact_premium` (c*(d) per query, router optimum "
                 f"per bin, fixed optimum) vectorised vs one scipy Brent search per query/bin; best of 3 runs "
                 f"for the vectorised path, 1 for the loop.\n\n{table}\n")
-        if SECTION in text:
-            head, _, rest = text.partition(SECTION)
-            nxt = rest.find("\n## ")
-            text = head + body + (rest[nxt + 1:] if nxt >= 0 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + body
-        atomic_write_text(args.write, text)
+        write_markdown_section(args.write, SECTION, body)
         print(f"wrote {args.write}")
 
 

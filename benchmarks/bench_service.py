@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 from costcorrect.ledger.canonical import commitment_hex
 from costcorrect.ledger.export import export_bundle
 from costcorrect.ledger.keys import default_key_path, load_or_create_signer
@@ -163,12 +163,7 @@ def main() -> None:
     text = render(r)
     print(text)
     if args.write:
-        old = args.write.read_text("utf-8") if args.write.exists() else ""
-        if SECTION in old:
-            before, _, after = old.partition(SECTION)
-            nxt = after.find("\n## ")
-            old = before.rstrip("\n") + ("\n" + after[nxt:] if nxt >= 0 else "")
-        atomic_write_text(args.write, old.rstrip("\n") + "\n\n" + text)
+        write_markdown_section(args.write, SECTION, text)
         print(f"wrote {args.write}")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from costcorrect.catalog import Catalog
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 from costcorrect.simulator import apply_sim_overrides, load_sim_scenario, simulate
 
 SECTION = "## Simulator (issue 4)"
@@ -108,11 +107,7 @@ def main() -> None:
     section = head + body + note
     print(section)
     if args.write:
-        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
-        pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else (
-            text.rstrip("\n") + "\n\n" + section)
-        atomic_write_text(args.write, text)
+        write_markdown_section(args.write, SECTION, section)
         print(f"wrote {args.write}")
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import resource
 import shutil
 import sys
@@ -27,7 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from costcorrect.catalog import Catalog
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 from costcorrect.simulator import load_sim_scenario
 from costcorrect.tuning.execute import LocalBackend, RayBackend
 from costcorrect.tuning.space import load_space
@@ -168,11 +167,7 @@ def main() -> None:
     ])
     print(text)
     if args.write:
-        doc = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
-        pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-        doc = pattern.sub(lambda _: text.rstrip("\n") + "\n", doc) if pattern.search(doc) else \
-            doc.rstrip("\n") + "\n\n" + text
-        atomic_write_text(args.write, doc)
+        write_markdown_section(args.write, SECTION, text)
         print(f"wrote {args.write}")
     if args.keep is None:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import statistics
 from datetime import date
 from pathlib import Path
 
-from costcorrect.io import atomic_write_text
+from costcorrect.io import write_markdown_section
 from costcorrect.web.testing import find_chromium, serve
 
 PAGES = ["frontier", "breakeven", "hardware", "cost-correct"]
@@ -81,12 +80,8 @@ def main() -> None:
                 f"{args.repeat} reloads with the server's result cache warm; the baseline is each page's "
                 f"first load in the same run. Run {date.today().isoformat()} on {platform.machine()} / "
                 f"Python {platform.python_version()}.\n\n{table}\n")
-        path = args.write
-        text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-        text = pattern.sub(lambda _: body + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + body
-        atomic_write_text(path, text.rstrip("\n") + "\n")
-        print(f"wrote {path}")
+        write_markdown_section(args.write, SECTION, body)
+        print(f"wrote {args.write}")
 
 
 if __name__ == "__main__":

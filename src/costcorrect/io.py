@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -55,3 +56,27 @@ def jsonable(obj):
 
 def dumps(obj, indent: int | None = 2) -> str:
     return json.dumps(jsonable(obj), indent=indent, allow_nan=False)
+
+
+def write_markdown_section(path: str | Path, heading: str, text: str, *, preamble: str = "",
+                           first: bool = False) -> Path:
+    """Replace the Markdown section that starts with the line ``heading`` (up to the next ``## ``
+    heading) by ``text``, or add it (at the end, or before the first section when ``first``);
+    atomically. A missing file starts as ``preamble``; a file that lacks it gets it prepended.
+
+    Each benchmark script owns one section of ``docs/benchmarks.md`` and writes it with this.
+    """
+    path = Path(path)
+    old = path.read_text(encoding="utf-8") if path.exists() else preamble
+    if preamble and not old.startswith(preamble.split("\n", 1)[0]):
+        old = preamble + old
+    body = text.rstrip("\n") + "\n"
+    m = re.search(rf"^{re.escape(heading)}[ \t]*$", old, re.M)
+    if m:
+        nxt = old.find("\n## ", m.end())
+        new = old[: m.start()] + body + ("\n" + old[nxt + 1:] if nxt >= 0 else "")
+    elif first and (nxt := old.find("\n## ")) >= 0:
+        new = old[: nxt + 1] + body + "\n" + old[nxt + 1:]
+    else:
+        new = old.rstrip("\n") + "\n\n" + body
+    return atomic_write_text(path, new)
