@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from costcorrect.cli import app as cli  # noqa: E402
 from costcorrect.web import costcorrect_calc as calc  # noqa: E402
 from costcorrect.web import (  # noqa: E402
-    create_app,
     params,
     router,
 )
@@ -26,15 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app()) as c:
-        yield c
+def client(web_client):
+    return web_client
 
 
-def _cli_json(*args):
-    r = CliRunner().invoke(cli, list(args))
-    assert r.exit_code == 0, r.output
-    return json.loads(r.stdout)
 
 
 # ----------------------------------------------------------------------------- pages
@@ -140,21 +132,21 @@ def test_router_mounts_in_another_app():
     {"model": "llama-3.1-70b", "ttft_p99_ms": "1000", "price_usd_per_gpu_hour": "2.5",
      "prompt_tokens": "4000", "output_tokens": "300", "tensor_parallel": "8"},
 ])
-def test_frontier_api_equals_cli_json(client, tmp_path, query):
+def test_frontier_api_equalscli_json(client, tmp_path, query, cli_json):
     r = client.get("/api/frontier", params=query)
     assert r.status_code == 200, r.text
     values = {k: params.NUMBERS[k].parse(v) if k in params.NUMBERS else v for k, v in query.items()}
-    out = _cli_json("frontier", "--json", "--no-figures", "--out", str(tmp_path),
+    out = cli_json("frontier", "--json", "--no-figures", "--out", str(tmp_path),
                     *params.cli_set_args(values))
     assert out.pop("figures") == []
     assert r.json() == out
 
 
-def test_breakeven_api_equals_cli_json(client):
+def test_breakeven_api_equalscli_json(client, cli_json):
     q = {"gpu": "a100-sxm-80gb", "alpha_steps": "6", "bandwidth_steps": "5", "eta": "0.8"}
     r = client.get("/api/breakeven", params=q)
     assert r.status_code == 200, r.text
-    out = _cli_json("breakeven", "--json", "--gpu", "a100-sxm-80gb", "--alpha-steps", "6",
+    out = cli_json("breakeven", "--json", "--gpu", "a100-sxm-80gb", "--alpha-steps", "6",
                     "--bandwidth-steps", "5", "--set", "overlap_eta=0.8")
     web = r.json()
     web.pop("elapsed_s"), out.pop("elapsed_s")
@@ -163,7 +155,7 @@ def test_breakeven_api_equals_cli_json(client):
 
 
 @pytest.mark.parametrize("answer", [None, "500"])
-def test_cost_correct_api_equals_cli_json(client, answer):
+def test_cost_correct_api_equalscli_json(client, answer, cli_json):
     q = {"price_in_usd_per_mtok": "3", "price_out_usd_per_mtok": "15", "reasoning_multiplier": "4",
          "rollout_ratio": "3", "accept_rate": "0.6"}
     args = ["cost-correct", "--price-in-usd-per-mtok", "3", "--price-out-usd-per-mtok", "15",
@@ -172,7 +164,7 @@ def test_cost_correct_api_equals_cli_json(client, answer):
         q["answer_tokens"], args = answer, [*args, "--answer-tokens", answer]
     r = client.get("/api/cost-correct", params=q)
     assert r.status_code == 200, r.text
-    assert r.json() == _cli_json(*args)
+    assert r.json() == cli_json(*args)
 
 
 @pytest.mark.parametrize("path", ["/api/frontier/view", "/api/breakeven/view", "/api/hardware/view",
@@ -196,13 +188,13 @@ def test_breakeven_view_hover_and_marker_carry_both_costs(client):
     assert marker[0]["alpha"] == pytest.approx(1155 / (1155 + 211))
 
 
-def test_breakeven_marker_matches_the_surface(client):
+def test_breakeven_marker_matches_the_surface(client, cli_json):
     """The marker's two costs equal the CLI surface's cell at the same α and B."""
     body = client.get("/api/breakeven/view", params={"slo_bin": "1", "bandwidth_gb_s": "900",
                                                      "prompt_tokens": "800", "output_tokens": "200"}).json()
     m = body["result"]["marker"][0]  # α = 800/1000 = 0.8, B = 900: a corner of a 2x2 α∈{0.2, 0.8} grid
     assert m["alpha"] == pytest.approx(0.8) and m["cpm_colocated_usd_per_mtok"] is not None
-    out = _cli_json("breakeven", "--json", "--alpha-steps", "2", "--bandwidth-steps", "2",
+    out = cli_json("breakeven", "--json", "--alpha-steps", "2", "--bandwidth-steps", "2",
                     "--set", "breakeven.alpha_max=0.8", "--set", "workload.output_tokens=200")
     cell = next(c for c in out["cells"] if c["ttft_p99_ms"] == 500 and c["alpha"] == pytest.approx(0.8)
                 and c["bandwidth_gb_s"] == 900)

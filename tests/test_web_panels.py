@@ -1,31 +1,21 @@
 """The cost-correct page's extra panels: paper 04's threshold plane and paper 05's routing
 premium; their APIs equal the CLI's --json for the same inputs; bad input is a 422."""
 
-import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient
 
-from costcorrect.cli import app as cli
 from costcorrect.web import costcorrect_calc as calc
-from costcorrect.web import create_app
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app()) as c:
-        yield c
+def client(web_client):
+    return web_client
 
 
-def _cli_json(*args):
-    r = CliRunner().invoke(cli, list(args))
-    assert r.exit_code == 0, r.output
-    return json.loads(r.stdout)
 
 
 THRESHOLD_CASES = [
@@ -36,11 +26,11 @@ THRESHOLD_CASES = [
 
 
 @pytest.mark.parametrize("q", THRESHOLD_CASES)
-def test_threshold_api_equals_cli_json(client, q):
+def test_threshold_api_equalscli_json(client, q, cli_json):
     r = client.get("/api/threshold", params=q)
     assert r.status_code == 200, r.text
     args = [a for k, v in q.items() for a in (f"--{k.replace('_', '-')}", v)]
-    assert r.json() == _cli_json("threshold", *args, "--json")
+    assert r.json() == cli_json("threshold", *args, "--json")
 
 
 ROUTING_CASES = [
@@ -52,11 +42,11 @@ ROUTING_CASES = [
 
 
 @pytest.mark.parametrize("q", ROUTING_CASES)
-def test_routing_api_equals_cli_json(client, q):
+def test_routing_api_equalscli_json(client, q, cli_json):
     r = client.get("/api/routing-premium", params=q)
     assert r.status_code == 200, r.text
     args = [a for k, v in q.items() for a in (f"--{k}", v)]
-    assert r.json() == _cli_json("routing", "premium", *args, "--json")
+    assert r.json() == cli_json("routing", "premium", *args, "--json")
 
 
 def test_routing_hand_calculation(client):

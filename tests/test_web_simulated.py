@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient
 
-from costcorrect.web import create_app
 
 
 @pytest.fixture(scope="module")
-def client():
-    return TestClient(create_app())
+def client(web_client):
+    return web_client
 
 
 def test_simulated_frontier_view_adds_sweeps_and_capacities(client):
