@@ -12,8 +12,11 @@ from pathlib import Path
 import numpy as np
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+def atomic_write_bytes(path: str | Path, data: bytes, *, private: bool = False) -> Path:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
+
+    ``private`` keeps the file mode 0600 from creation on (secrets such as signing keys are
+    never world-readable, not even for a moment); otherwise the usual umask-derived mode."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -22,9 +25,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
+        if not private:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

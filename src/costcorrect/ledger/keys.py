@@ -7,8 +7,6 @@ event and ``ledger_meta``) and exported with every evidence bundle.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from costcorrect.errors import InputError
+from costcorrect.io import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -63,18 +62,7 @@ def load_or_create_signer(path: str | Path, *, create: bool = True) -> Signer:
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates the file 0600; write, fsync, then rename into place (atomic, never world-readable)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, pem, private=True)
     return Signer(key)
 
 
