@@ -165,6 +165,13 @@ def read_document(path: str | Path, field: str = "scenario") -> object:
         raise InputError(field, f"{p.name}{where}", "valid YAML or TOML") from None
 
 
+def resolve_relative(path: str | None, base_dir: Path | None) -> str | None:
+    """A path from a config file, relative to that file's folder; absolute paths and None unchanged."""
+    if path is None or base_dir is None or Path(path).is_absolute():
+        return path
+    return str((base_dir / path).resolve())
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load a YAML (``.yaml``/``.yml``) or TOML (``.toml``) scenario; ``None`` = embedded default."""
     if path is None:

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from costcorrect.errors import InputError
-from costcorrect.scenario import describe_validation_error
+from costcorrect.scenario import describe_validation_error, resolve_relative
 
 Tier = Literal["on-demand", "reserved", "spot"]
 Objective = Literal["cost", "cost-correct"]
@@ -195,10 +195,8 @@ def fleet_from_dict(doc, origin: str = "fleet", base_dir: Path | None = None) ->
     for i, m in enumerate(spec.models):
         if m.slo_tier not in tiers:
             raise InputError(f"{origin}.models[{i}].slo_tier", m.slo_tier, f"one of {', '.join(tiers)}")
-    if base_dir is not None and spec.capacity.table and not Path(spec.capacity.table).is_absolute():
-        spec.capacity.table = str((base_dir / spec.capacity.table).resolve())
-    if base_dir is not None and spec.capacity.cache_dir and not Path(spec.capacity.cache_dir).is_absolute():
-        spec.capacity.cache_dir = str((base_dir / spec.capacity.cache_dir).resolve())
+    spec.capacity.table = resolve_relative(spec.capacity.table, base_dir)
+    spec.capacity.cache_dir = resolve_relative(spec.capacity.cache_dir, base_dir)
     return spec
 
 

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from costcorrect.errors import InputError
-from costcorrect.scenario import describe_validation_error, model_at, read_document, set_dotted
+from costcorrect.scenario import describe_validation_error, model_at, read_document, resolve_relative, set_dotted
 
 Architecture = Literal["colocated", "chunked", "disaggregated"]
 ARCHITECTURES: tuple[str, ...] = ("colocated", "chunked", "disaggregated")
@@ -234,19 +234,14 @@ def sim_scenario_from_dict(doc, origin: str = "scenario", base_dir: Path | None 
 
 
 def _resolve_paths(sc: SimScenario, base: Path) -> SimScenario:
-    def fix(p: str | None) -> str | None:
-        if p is None or Path(p).is_absolute():
-            return p
-        return str((base / p).resolve())
-
     wl = sc.workload
     wl = wl.model_copy(update={
-        "trace": fix(wl.trace),
-        "prompt_tokens": wl.prompt_tokens.model_copy(update={"file": fix(wl.prompt_tokens.file)}),
-        "output_tokens": wl.output_tokens.model_copy(update={"file": fix(wl.output_tokens.file)}),
+        "trace": resolve_relative(wl.trace, base),
+        "prompt_tokens": wl.prompt_tokens.model_copy(update={"file": resolve_relative(wl.prompt_tokens.file, base)}),
+        "output_tokens": wl.output_tokens.model_copy(update={"file": resolve_relative(wl.output_tokens.file, base)}),
     })
-    return sc.model_copy(update={"workload": wl, "latency_table": fix(sc.latency_table),
-                                 "catalog_overlay": fix(sc.catalog_overlay)})
+    return sc.model_copy(update={"workload": wl, "latency_table": resolve_relative(sc.latency_table, base),
+                                 "catalog_overlay": resolve_relative(sc.catalog_overlay, base)})
 
 
 def load_sim_scenario(path: str | Path | None = None) -> SimScenario:
